@@ -1,0 +1,65 @@
+/**
+ * YOUR CODE for notebook 01 (scaled dot-product attention).
+ *
+ * Replace each `return todo(...)` line with your implementation, save, and re-run the
+ * notebook's import cell: the notebook picks up your new code without a kernel restart.
+ * Check your work with the notebook's check cells or `npm run grade -- 1.1` (… 1.4).
+ *
+ * Rules the grader checks for every exercise: return new tensors (never modify the inputs),
+ * free your intermediates (wrap the work in tf.tidy), and match the shapes documented here.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { todo } from "./support/exercises";
+
+/** What scaledDotProductAttention returns. */
+export interface AttentionResult {
+  /** [..., Tq, dv]: for each query, the weighted average of the values. */
+  output: tf.Tensor;
+  /** [..., Tq, Tk]: how much query i attends to key j; each row sums to 1 (0 for a fully masked row). */
+  weights: tf.Tensor;
+}
+
+/**
+ * Exercise 1.1: softmax along `axis`, numerically stable.
+ *
+ * x: any float32 tensor; the result has x's shape and sums to 1 along `axis`.
+ * Must give finite results for logits as large as ±1e4 (exp(1e4) is Infinity in float32).
+ * Do not call tf.softmax: build it from tf.max, tf.sub, tf.exp, tf.sum and tf.div.
+ */
+export function softmax(x: tf.Tensor, axis = -1): tf.Tensor {
+  return todo("1.1");
+}
+
+/**
+ * Exercise 1.2: Attention(Q, K, V) = softmax(Q Kᵀ / sqrt(d_k)) V.
+ *
+ * q: [..., Tq, dk], k: [..., Tk, dk], v: [..., Tk, dv] (same leading dims).
+ * mask (optional): broadcastable to [..., Tq, Tk]; 1 = may attend, 0 = blocked.
+ * Returns { output: [..., Tq, dv], weights: [..., Tq, Tk] }.
+ * A query whose every key is blocked must get all-zero weights and a zero output.
+ * Shape mismatches must raise an error naming scaledDotProductAttention, the argument and the shapes.
+ */
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask?: tf.Tensor,
+): AttentionResult {
+  return todo("1.2");
+}
+
+/** Exercise 1.3: [n, n] float32 mask, 1 on and below the diagonal: position i may attend to j <= i. */
+export function causalMask(n: number): tf.Tensor2D {
+  return todo("1.3");
+}
+
+/**
+ * Exercise 1.4: padding mask for a batch of sequences padded to `maxLen`.
+ *
+ * lengths: B true lengths (each in [0, maxLen]) → [B, 1, maxLen] float32,
+ * mask[b, 0, j] = 1 if j < lengths[b] else 0. The middle 1 lets it broadcast
+ * against scores [B, Tq, Tk] with Tk = maxLen.
+ */
+export function paddingMask(lengths: readonly number[], maxLen: number): tf.Tensor3D {
+  return todo("1.4");
+}

@@ -1,0 +1,108 @@
+/**
+ * Input checks shared by lib/ and solutions/. Every error names the function, the argument
+ * and the shapes or values involved, so a student never has to decode a tfjs internal message.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export class LabInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LabInputError";
+  }
+}
+
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(",")}]`;
+}
+
+function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (typeof x === "object") return `an object (${(x as object).constructor?.name ?? "Object"})`;
+  return `${typeof x} ${String(x)}`;
+}
+
+export interface TensorSpec {
+  /** Exact rank. */
+  rank?: number;
+  /** Smallest allowed rank. */
+  minRank?: number;
+  /** Allowed dtypes (default: any numeric dtype, i.e. not string/complex). */
+  dtypes?: readonly tf.DataType[];
+  /** Shape pattern for messages, e.g. "[..., Tq, dk]". */
+  pattern?: string;
+}
+
+/** Throws a LabInputError unless `x` is a live tf.Tensor meeting `spec`. */
+export function requireTensor(fn: string, arg: string, x: unknown, spec: TensorSpec = {}): tf.Tensor {
+  const where = `${fn}: argument "${arg}"${spec.pattern ? ` ${spec.pattern}` : ""}`;
+  if (!(x instanceof tf.Tensor)) {
+    throw new LabInputError(`${where} must be a tf.Tensor, got ${describe(x)}`);
+  }
+  if (x.isDisposed) {
+    throw new LabInputError(`${where} was already disposed (shape ${fmtShape(x.shape)}); keep it alive until ${fn} returns`);
+  }
+  const dtypes = spec.dtypes ?? ["float32", "int32", "bool"];
+  if (!dtypes.includes(x.dtype)) {
+    throw new LabInputError(
+      `${where} must have dtype ${dtypes.join(" or ")}, got ${x.dtype} (shape ${fmtShape(x.shape)})` +
+        (dtypes.includes("float32") ? `; convert with tf.cast(${arg}, "float32")` : ""),
+    );
+  }
+  if (spec.rank !== undefined && x.rank !== spec.rank) {
+    throw new LabInputError(`${where} must have rank ${spec.rank}, got shape ${fmtShape(x.shape)} (rank ${x.rank})`);
+  }
+  if (spec.minRank !== undefined && x.rank < spec.minRank) {
+    throw new LabInputError(`${where} must have rank >= ${spec.minRank}, got shape ${fmtShape(x.shape)} (rank ${x.rank})`);
+  }
+  return x;
+}
+
+/** Throws unless `n` is an integer in [min, max]. */
+export function requireInt(fn: string, arg: string, n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new LabInputError(`${fn}: argument "${arg}" must be an integer ${range}, got ${describe(n)}`);
+  }
+  return n;
+}
+
+/** Broadcast shape of `a` and `b` (numpy rules), or a LabInputError naming both. */
+export function broadcastShapes(
+  fn: string,
+  a: { name: string; shape: readonly number[] },
+  b: { name: string; shape: readonly number[] },
+): number[] {
+  const rank = Math.max(a.shape.length, b.shape.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a.shape[a.shape.length - rank + i] ?? 1;
+    const db = b.shape[b.shape.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new LabInputError(
+        `${fn}: ${a.name} ${fmtShape(a.shape)} does not broadcast against ${b.name} ${fmtShape(b.shape)} ` +
+          `(dimension ${i - rank} is ${da} vs ${db})`,
+      );
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Throws unless `shape` broadcasts to exactly `target` (it may not grow the target). */
+export function requireBroadcastsTo(
+  fn: string,
+  arg: string,
+  shape: readonly number[],
+  target: readonly number[],
+  targetName: string,
+): void {
+  const ok =
+    shape.length <= target.length &&
+    shape.every((d, i) => d === 1 || d === target[target.length - shape.length + i]);
+  if (!ok) {
+    throw new LabInputError(
+      `${fn}: ${arg} ${fmtShape(shape)} does not broadcast to ${targetName} ${fmtShape(target)}`,
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The course's exercise list: one row per function a student writes in lib/.
+ * Stubs, the grader, the notebooks' check cells and the drift test all read this table.
+ */
+export interface ExerciseInfo {
+  /** "1.2": notebook number, then exercise number. */
+  readonly id: string;
+  /** The exported function the student implements. */
+  readonly fn: string;
+  readonly title: string;
+  /** Module name under lib/ and solutions/ (without .ts). */
+  readonly module: string;
+  readonly notebook: string;
+  /** Total points of the exercise; its graded tests' points add up to this. */
+  readonly points: number;
+}
+
+export const EXERCISES: readonly ExerciseInfo[] = [
+  { id: "0.1", fn: "dotProductScores", title: "Batched dot-product scores", module: "tensors", notebook: "notebooks/00-setup-and-tensors.ipynb", points: 10 },
+  { id: "1.1", fn: "softmax", title: "Numerically stable softmax", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 20 },
+  { id: "1.2", fn: "scaledDotProductAttention", title: "Scaled dot-product attention", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 40 },
+  { id: "1.3", fn: "causalMask", title: "Causal mask", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 10 },
+  { id: "1.4", fn: "paddingMask", title: "Padding mask", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 10 },
+];
+
+/** Modules that hold exercises (lib/<module>.ts and solutions/<module>.ts). */
+export const EXERCISE_MODULES: readonly string[] = [...new Set(EXERCISES.map((e) => e.module))];
+
+export function findExercise(id: string): ExerciseInfo {
+  const ex = EXERCISES.find((e) => e.id === id || e.fn === id);
+  if (!ex) {
+    throw new Error(`Unknown exercise "${id}". Known: ${EXERCISES.map((e) => `${e.id} (${e.fn})`).join(", ")}`);
+  }
+  return ex;
+}
+
+/** Thrown by every stub in lib/: it names the notebook, the exercise and the file to edit. */
+export class NotImplementedYet extends Error {
+  readonly exercise: ExerciseInfo;
+  constructor(ex: ExerciseInfo) {
+    super(`Exercise ${ex.id} (${ex.notebook}): implement ${ex.fn} in lib/${ex.module}.ts`);
+    this.name = "NotImplementedYet";
+    this.exercise = ex;
+  }
+}
+
+/** The body of every stub: `return todo("1.2");` */
+export function todo(id: string): never {
+  throw new NotImplementedYet(findExercise(id));
+}

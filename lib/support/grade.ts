@@ -1,0 +1,29 @@
+/**
+ * The notebooks' check cells: `check("1.2")` grades exercise 1.2 of the code currently saved in
+ * lib/ (or the reference, under LAB_IMPL=solutions) with the same grader as `npm run grade`, and
+ * shows the per-test table with feedback.
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import * as tslab from "tslab";
+import { findExercise } from "./exercises";
+import { selectedImpl } from "./impl";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+export function check(...ids: string[]): void {
+  ids.forEach(findExercise); // unknown ids fail here, with the list of known ones
+  const cli = path.join(ROOT, "tests", "grader", "cli.ts");
+  const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
+  const run = spawnSync(
+    process.execPath,
+    [tsNode, "--transpile-only", cli, ...ids, "--impl", selectedImpl(), "--format", "markdown"],
+    { cwd: ROOT, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" }, maxBuffer: 16 * 1024 * 1024 },
+  );
+  if (run.status !== 0) {
+    throw new Error(`check(${ids.join(", ")}): the grader failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
+  }
+  const inKernel = typeof (globalThis as { __tslab__?: unknown }).__tslab__ !== "undefined";
+  if (inKernel) tslab.display.markdown(run.stdout);
+  else console.log(run.stdout);
+}

@@ -1,0 +1,29 @@
+/**
+ * The switch between your code (lib/) and the reference solutions (solutions/).
+ *
+ * Notebooks import both and call chooseImpl: by default they run YOUR functions; with
+ * LAB_IMPL=solutions in the environment (e.g. `LAB_IMPL=solutions npm start`) they run the
+ * reference, with no edit to the notebook.
+ */
+export type ImplName = "lib" | "solutions";
+
+export function selectedImpl(): ImplName {
+  const v = (process.env.LAB_IMPL ?? "lib").trim();
+  if (v === "" || v === "lib") return "lib";
+  if (v === "solutions") return "solutions";
+  throw new Error(`chooseImpl: LAB_IMPL must be "lib" or "solutions", got "${v}"`);
+}
+
+/** Returns `mine` (lib/) or `reference` (solutions/) according to LAB_IMPL, and says which. */
+export function chooseImpl<T extends object>(mine: T, reference: T, opts: { module?: string; quiet?: boolean } = {}): T {
+  const which = selectedImpl();
+  if (!opts.quiet) {
+    const file = opts.module ? `${which}/${opts.module}.ts` : `${which}/`;
+    console.log(
+      which === "lib"
+        ? `Using YOUR code from ${file} (run with LAB_IMPL=solutions to use the reference instead)`
+        : `Using the REFERENCE solutions from ${file} (LAB_IMPL=solutions)`,
+    );
+  }
+  return which === "lib" ? mine : reference;
+}

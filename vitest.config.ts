@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+// The project's own tests (`npm test`). Grading runs use tests/grader/vitest.grade.config.ts.
+export default defineConfig({
+  test: {
+    include: ["tests/unit/**/*.test.ts"],
+    pool: "forks",
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
