@@ -1,0 +1,152 @@
+/** Support code (not exercises): input checks, seeding, the lib/solutions switch, backend, plots, bench harness. */
+import * as tf from "@tensorflow/tfjs";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { formatTable, median, passed } from "../../bench/harness";
+import { setupBackend } from "../../lib/support/backend";
+import { broadcastShapes, LabInputError, requireBroadcastsTo, requireInt, requireTensor } from "../../lib/support/checks";
+import { findExercise, NotImplementedYet, todo } from "../../lib/support/exercises";
+import { chooseImpl, selectedImpl } from "../../lib/support/impl";
+import { figureHtml, heatmap, heatmapGrid, lines, plotlyBundleHtml, show } from "../../lib/support/plot";
+import { randn, randu } from "../../lib/support/random";
+
+beforeAll(async () => {
+  await setupBackend("wasm", { quiet: true });
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+describe("checks", () => {
+  it("requireTensor names function, argument, pattern and shape", () => {
+    const x = tf.zeros([2, 3]);
+    expect(() => requireTensor("f", "q", 3, { pattern: "[..., T, d]" })).toThrow('f: argument "q" [..., T, d] must be a tf.Tensor, got number 3');
+    expect(() => requireTensor("f", "q", x, { rank: 3 })).toThrow('f: argument "q" must have rank 3, got shape [2,3] (rank 2)');
+    expect(() => requireTensor("f", "q", x, { minRank: 3 })).toThrow("rank >= 3");
+    expect(() => requireTensor("f", "q", tf.zeros([2], "int32"), { dtypes: ["float32"] })).toThrow('must have dtype float32, got int32 (shape [2]); convert with tf.cast(q, "float32")');
+    expect(requireTensor("f", "q", x, { rank: 2 })).toBe(x);
+    x.dispose();
+    expect(() => requireTensor("f", "q", x)).toThrow("already disposed");
+    expect(() => requireTensor("f", "q", null)).toThrow(LabInputError);
+  });
+
+  it("broadcast helpers follow numpy rules and explain failures", () => {
+    expect(broadcastShapes("f", { name: "a", shape: [2, 1, 4] }, { name: "b", shape: [3, 1] })).toEqual([2, 3, 4]);
+    expect(() => broadcastShapes("f", { name: "a", shape: [2, 5] }, { name: "b", shape: [3, 5] })).toThrow("f: a [2,5] does not broadcast against b [3,5] (dimension -2 is 2 vs 3)");
+    expect(() => requireBroadcastsTo("f", "mask", [1, 4], [2, 3, 4], "scores")).not.toThrow();
+    expect(() => requireBroadcastsTo("f", "mask", [2, 1, 3, 4], [2, 3, 4], "scores")).toThrow("f: mask [2,1,3,4] does not broadcast to scores [2,3,4]");
+    expect(() => requireBroadcastsTo("f", "mask", [3, 3], [2, 3, 4], "scores")).toThrow();
+    expect(requireInt("f", "n", 3, 1, 5)).toBe(3);
+    expect(() => requireInt("f", "n", 2.5, 1)).toThrow('f: argument "n" must be an integer >= 1, got number 2.5');
+  });
+});
+
+describe("exercise stubs", () => {
+  it("todo() names the notebook, the exercise and the file", () => {
+    expect(() => todo("1.2")).toThrow("Exercise 1.2 (notebooks/01-attention.ipynb): implement scaledDotProductAttention in lib/attention.ts");
+    expect(() => todo("0.1")).toThrow(NotImplementedYet);
+    expect(findExercise("softmax").id).toBe("1.1");
+    expect(() => findExercise("9.9")).toThrow(/Unknown exercise "9.9". Known: 0.1 \(dotProductScores\)/);
+  });
+});
+
+describe("random", () => {
+  it("the same seed gives the same numbers; seed 0 is refused", () => {
+    expect(randn([5], 42).arraySync()).toEqual(randn([5], 42).arraySync());
+    expect(randn([5], 42).arraySync()).not.toEqual(randn([5], 43).arraySync());
+    const u = randu([100], 7, -2, 3).arraySync() as number[];
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(-2);
+    expect(Math.max(...u)).toBeLessThan(3);
+    expect(() => randn([2], 0)).toThrow("randn: seed must be a non-zero integer (tfjs ignores seed 0), got 0");
+  });
+});
+
+describe("impl switch", () => {
+  it("defaults to lib/, switches to solutions/ with LAB_IMPL, rejects typos", () => {
+    const mine = { f: () => "mine" };
+    const ref = { f: () => "ref" };
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    vi.stubEnv("LAB_IMPL", "");
+    expect(chooseImpl(mine, ref).f()).toBe("mine");
+    vi.stubEnv("LAB_IMPL", "solutions");
+    expect(chooseImpl(mine, ref, { module: "attention" }).f()).toBe("ref");
+    expect(console.log).toHaveBeenLastCalledWith("Using the REFERENCE solutions from solutions/attention.ts (LAB_IMPL=solutions)");
+    vi.stubEnv("LAB_IMPL", "solution");
+    expect(() => selectedImpl()).toThrow('LAB_IMPL must be "lib" or "solutions", got "solution"');
+  });
+});
+
+describe("backend", () => {
+  it("sets up wasm with SIMD by default and cpu on request, and says so", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const wasm = await setupBackend();
+    expect(wasm.backend).toBe("wasm");
+    expect(tf.getBackend()).toBe("wasm");
+    expect(log.mock.calls[0][0]).toMatch(/^TensorFlow\.js 4\.\d+\.\d+ · backend wasm \(SIMD (on|off), 1 thread\)/);
+    const cpu = await setupBackend("cpu", { quiet: true });
+    expect(cpu.backend).toBe("cpu");
+    expect(tf.getBackend()).toBe("cpu");
+    vi.stubEnv("LAB_BACKEND", "gpu");
+    await expect(setupBackend()).rejects.toThrow('LAB_BACKEND must be "wasm" or "cpu", got "gpu"');
+    await setupBackend("wasm", { quiet: true });
+  });
+});
+
+describe("plot", () => {
+  it("heatmap reads like a matrix, labels tokens, keeps repeated tokens apart", () => {
+    const fig = heatmap(tf.tensor2d([[1, 0], [0.5, 0.5]]), { x: ["the", "the"], y: ["a", "b"], title: "t" });
+    const trace = fig.data[0];
+    expect(trace.type).toBe("heatmap");
+    expect(trace.z).toEqual([[1, 0], [0.5, 0.5]]);
+    expect((trace.x as string[])[0]).not.toBe((trace.x as string[])[1]);
+    expect((fig.layout.yaxis as { autorange: string }).autorange).toBe("reversed");
+    expect(() => heatmap([[1, 2], [3]])).toThrow("rectangular");
+    expect(() => heatmap([[1, 2]], { x: ["a"] })).toThrow("heatmap: x has 1 labels for 2 columns");
+    expect(() => heatmap(tf.zeros([2, 2, 2]))).toThrow("heatmap: z must be a 2-D tensor [rows, cols], got shape [2,2,2]");
+  });
+
+  it("lines supports log axes and turns NaN/Infinity into gaps", () => {
+    const fig = lines([{ name: "a", x: [1, 2, 3], y: [1, NaN, Infinity] }], { logX: true, logY: true });
+    expect(fig.data[0].y).toEqual([1, null, null]);
+    expect((fig.layout.xaxis as { type: string }).type).toBe("log");
+    expect(() => lines([{ x: [1], y: [1, 2] }])).toThrow("1 x values and 2 y values");
+  });
+
+  it("heatmapGrid lays out one reversed-y subplot per panel", () => {
+    const fig = heatmapGrid([0, 1, 2].map((i) => ({ z: [[i, 1], [1, i]], title: `head ${i}` })), { cols: 2 });
+    expect(fig.data.map((d) => d.xaxis)).toEqual(["x", "x2", "x3"]);
+    expect((fig.layout.yaxis3 as { autorange: string }).autorange).toBe("reversed");
+    expect(fig.layout.grid).toMatchObject({ rows: 2, columns: 2 });
+  });
+
+  it("figure HTML is self-contained, script-safe, and the bundle works offline", () => {
+    const html = figureHtml(heatmap([[1]], { title: "</script><b>" }), "fig1");
+    expect(html).toContain('id="fig1"');
+    expect(html).not.toContain("</script><b>");
+    expect(html).toContain("window.Plotly.newPlot");
+    const bundle = plotlyBundleHtml();
+    expect(bundle.length).toBeGreaterThan(1_000_000);
+    expect(bundle).toContain("window.Plotly = Plotly");
+    expect(bundle).not.toMatch(/<script[^>]+src=/);
+  });
+
+  it("show() outside a notebook prints a note instead of HTML", () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+    show(heatmap([[1]], { title: "hello" }));
+    expect(log).toHaveBeenCalledWith("[plot: hello, 1 trace(s); shown in a notebook]");
+  });
+});
+
+describe("bench harness", () => {
+  it("median, targets and the table", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    const ok = { name: "x", variant: "wasm", value: 10, unit: "ms", target: { op: "<=" as const, value: 20 } };
+    const bad = { ...ok, value: 30 };
+    expect(passed(ok)).toBe(true);
+    expect(passed(bad)).toBe(false);
+    expect(passed({ ...ok, target: undefined })).toBeUndefined();
+    expect(formatTable([ok, bad])).toMatch(/30\.0 ms.*<= 20 ms\s+MISSED/);
+  });
+});
