@@ -9,6 +9,7 @@ import {
   requireInt,
   requireTensor,
 } from "../lib/support/checks";
+import { batchMatMul } from "../lib/support/ops";
 
 /** What scaledDotProductAttention returns. */
 export interface AttentionResult {
@@ -72,17 +73,20 @@ export function scaledDotProductAttention(
   }
   return tf.tidy(() => {
     const scaled = tf.mul(q, 1 / Math.sqrt(dk)); // scaling q is cheaper than scaling the [Tq, Tk] scores
-    let scores = tf.matMul(scaled, k, false, true); // [..., Tq, Tk]
+    // batchMatMul(a, b) = tf.matMul(a, b), several times faster on wasm at attention sizes.
+    let scores = batchMatMul(scaled, k, false, true); // [..., Tq, Tk]
+    // tf.softmax computes exactly our softmax (exercise 1.1) on the last axis, as one fused,
+    // numerically stable kernel: about 10x faster than five separate ops on wasm.
     if (mask === undefined) {
-      const weights = softmax(scores);
-      return { output: tf.matMul(weights, v), weights }; // [..., Tq, dv]
+      const weights = tf.softmax(scores);
+      return { output: batchMatMul(weights, v), weights }; // [..., Tq, dv]
     }
     const allowed = tf.cast(tf.notEqual(mask, 0), "float32"); // broadcastable to [..., Tq, Tk]
     // Blocked scores become -1e9: exp underflows to exactly 0, with no -Infinity - -Infinity = NaN.
     scores = tf.add(tf.mul(scores, allowed), tf.mul(tf.sub(1, allowed), -1e9));
     // Multiplying by `allowed` zeroes rows in which every key is blocked (softmax made them uniform).
-    const weights = tf.mul(softmax(scores), allowed);
-    return { output: tf.matMul(weights, v), weights };
+    const weights = tf.mul(tf.softmax(scores), allowed);
+    return { output: batchMatMul(weights, v), weights };
   });
 }
 

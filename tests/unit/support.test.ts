@@ -7,6 +7,7 @@ import { broadcastShapes, LabInputError, requireBroadcastsTo, requireInt, requir
 import { findExercise, NotImplementedYet, todo } from "../../lib/support/exercises";
 import { chooseImpl, selectedImpl } from "../../lib/support/impl";
 import { figureHtml, heatmap, heatmapGrid, lines, plotlyBundleHtml, show } from "../../lib/support/plot";
+import { batchMatMul } from "../../lib/support/ops";
 import { randn, randu } from "../../lib/support/random";
 
 beforeAll(async () => {
@@ -148,5 +149,44 @@ describe("bench harness", () => {
     expect(passed(bad)).toBe(false);
     expect(passed({ ...ok, target: undefined })).toBeUndefined();
     expect(formatTable([ok, bad])).toMatch(/30\.0 ms.*<= 20 ms\s+MISSED/);
+  });
+});
+
+describe("ops.batchMatMul", () => {
+  const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+  it("equals tf.matMul with and without transposes, above and below the loop threshold", () => {
+    // [2,3,...] batch dims; 64·64·64 takes the loop path, 4·5·6 the batched kernel.
+    for (const [m, k, n] of [[64, 64, 64], [4, 5, 6]]) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+        const a = randn([2, 3, ...(ta ? [k, m] : [m, k])], 1);
+        const b = randn([2, 3, ...(tb ? [n, k] : [k, n])], 2);
+        const got = batchMatMul(a, b, ta, tb);
+        const want = tf.matMul(a, b, ta, tb);
+        expect(got.shape).toEqual([2, 3, m, n]);
+        expect(maxDiff(got, want), `${m}x${k}x${n} ${ta} ${tb}`).toBeLessThan(1e-4);
+        tf.dispose([a, b, got, want]);
+      }
+    }
+  });
+
+  it("has the same gradients as tf.matMul and leaks nothing", () => {
+    const a = randn([2, 64, 64], 3);
+    const b = randn([2, 64, 64], 4);
+    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(batchMatMul(x, y, false, true))))([a, b]);
+    const [wa, wb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x, y, false, true))))([a, b]);
+    expect(maxDiff(ga, wa)).toBeLessThan(1e-3);
+    expect(maxDiff(gb, wb)).toBeLessThan(1e-3);
+    tf.dispose(batchMatMul(a, b));
+    const before = tf.memory().numTensors;
+    tf.dispose(batchMatMul(a, b));
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, b, ga, gb, wa, wb]);
+  });
+
+  it("explains mismatched shapes", () => {
+    const a = tf.zeros([2, 3, 4]);
+    expect(() => batchMatMul(a, tf.zeros([2, 5, 6]))).toThrow("batchMatMul: inner dimensions differ: a [2,3,4] · b [2,5,6] (4 vs 5)");
+    expect(() => batchMatMul(a, tf.zeros([3, 4, 6]))).toThrow("same leading dims");
   });
 });
