@@ -1,6 +1,7 @@
 /**
  * `npm start`: register the TypeScript kernel, then open Jupyter on notebooks/ (or say how to
- * get a notebook UI). `npm start -- --dry-run` does everything but launch Jupyter.
+ * get a notebook UI). Other arguments go to Jupyter (`npm start -- --no-browser --port 9000`);
+ * `npm start -- --dry-run` does everything but launch it.
  */
 import { spawn } from "child_process";
 import * as path from "path";
@@ -8,6 +9,7 @@ import { findJupyter, hasJupyterSubcommand, installKernelSpec, KERNEL_DISPLAY_NA
 
 function main(): void {
   const dryRun = process.argv.includes("--dry-run");
+  const passThrough = process.argv.slice(2).filter((a) => a !== "--dry-run");
   const { file, changed } = installKernelSpec();
   console.log(`${changed ? "Registered" : "Kernel already registered:"} "${KERNEL_DISPLAY_NAME}" → ${file}`);
   const impl = process.env.LAB_IMPL === "solutions" ? "the reference solutions (LAB_IMPL=solutions)" : "your code in lib/";
@@ -30,7 +32,8 @@ function main(): void {
     return;
   }
   const args = [ui, `--notebook-dir=${notebooks}`];
-  if (process.getuid?.() === 0) args.push("--allow-root");
+  if (process.getuid?.() === 0) args.push("--allow-root"); // Jupyter refuses to run as root otherwise
+  args.push(...passThrough);
   console.log(`Starting: ${jupyter} ${args.join(" ")}`);
   if (dryRun) return;
   const child = spawn(jupyter, args, { stdio: "inherit", cwd: notebooks });
