@@ -4,12 +4,15 @@
  * shows the per-test table with feedback.
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as tslab from "tslab";
 import { findExercise } from "./exercises";
 import { selectedImpl } from "./impl";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+// realpath: in a notebook this file is loaded through the notebooks/lib symlink, so __dirname is
+// notebooks/lib/support and two levels up would be notebooks/, not the project root.
+const ROOT = path.resolve(fs.realpathSync(__dirname), "..", "..");
 
 export function check(...ids: string[]): void {
   ids.forEach(findExercise); // unknown ids fail here, with the list of known ones

@@ -92,8 +92,10 @@ function baseLayout(o: AxisOptions): Record<string, unknown> {
     height: o.height ?? 420,
     width: o.width,
     margin: { l: 70, r: 30, t: o.title ? 50 : 20, b: 60 },
-    xaxis: { title: { text: o.xTitle ?? "" } },
-    yaxis: { title: { text: o.yTitle ?? "" } },
+    // automargin: long tick labels (e.g. whole sentences on a heatmap's rows) grow the margin
+    // instead of being cut off or drawn over the axis title.
+    xaxis: { title: { text: o.xTitle ?? "" }, automargin: true },
+    yaxis: { title: { text: o.yTitle ?? "" }, automargin: true },
   };
 }
 
@@ -148,19 +150,27 @@ export function heatmapGrid(
   if (panels.length === 0) throw new Error("heatmapGrid: give at least one panel");
   const cols = Math.min(o.cols ?? 4, panels.length);
   const nRows = Math.ceil(panels.length / cols);
+  const base = baseLayout({ ...o, height: o.height ?? 260 * nRows + 40 });
+  const panelTitles = panels.some((p) => p.title);
   const layout: Record<string, unknown> = {
-    ...baseLayout({ ...o, height: o.height ?? 260 * nRows + 40 }),
+    ...base,
+    // Room above the first row for its panel titles.
+    margin: { ...(base.margin as object), t: (o.title ? 50 : 20) + (panelTitles ? 25 : 0) },
     grid: { rows: nRows, columns: cols, pattern: "independent", xgap: 0.08, ygap: 0.18 },
     annotations: [] as unknown[],
   };
   const data = panels.map((p, i) => {
     const rows = toMatrix("heatmapGrid", p.z);
     const suffix = i === 0 ? "" : String(i + 1);
-    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: o.xTitle ?? "" } };
-    layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: o.yTitle ?? "" } };
+    // Axis titles on the outer panels only (left column, bottom row): between panels they overlap.
+    const xTitle = i + cols >= panels.length ? o.xTitle ?? "" : "";
+    const yTitle = i % cols === 0 ? o.yTitle ?? "" : "";
+    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle } };
+    layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: yTitle } };
     if (p.title) {
       (layout.annotations as unknown[]).push({
-        text: p.title, showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`, x: 0.5, y: 1.12, xanchor: "center",
+        text: p.title, showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`,
+        x: 0.5, y: 1, xanchor: "center", yanchor: "bottom", yshift: 4,
       });
     }
     return {

@@ -86,7 +86,7 @@ describe("notebook runner", () => {
       const drawn = (dom.match(/class="lab-plot js-plotly-plot"/g) ?? []).length;
       expect(divs, `${name} has plots`).toBeGreaterThan(0);
       expect(drawn, `${name}: plots drawn by Plotly`).toBe(divs);
-      expect(dom).not.toContain("This plot needs Plotly");
+      expect(dom, "a plot div shows the no-Plotly fallback text").not.toMatch(/class="lab-plot[^"]*"[^>]*>This plot needs Plotly/);
     }
     const attention = renderedDom(path.join(OUT_DIR, "01-attention.html"));
     expect((attention.match(/<g class="hm"/g) ?? []).length, "heatmaps in notebook 01").toBeGreaterThan(0);
