@@ -1,0 +1,29 @@
+/**
+ * The graded checks of every exercise, by exercise id. Their points add up to the exercise's
+ * points in EXERCISES (tests/unit/grader-checks.test.ts keeps it that way).
+ */
+import { findExercise } from "../../../lib/support/exercises";
+import type { Check } from "../../grader/types";
+import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHECKS } from "./attention";
+import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
+
+export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
+  "0.1": DOT_PRODUCT_SCORES_CHECKS as readonly Check[],
+  "1.1": SOFTMAX_CHECKS as readonly Check[],
+  "1.2": ATTENTION_CHECKS as readonly Check[],
+  "1.3": CAUSAL_MASK_CHECKS as readonly Check[],
+  "1.4": PADDING_MASK_CHECKS as readonly Check[],
+};
+
+/** The checks of one exercise (by id or function name). */
+export function checksFor(idOrFn: string): readonly Check[] {
+  const ex = findExercise(idOrFn);
+  const checks = CHECKS[ex.id];
+  if (!checks) throw new Error(`No graded checks are defined for exercise ${ex.id} (${ex.fn}); add them to tests/grading/checks/`);
+  return checks;
+}
+
+/** The vitest test name of a check; the CLI matches reported results to checks by it. */
+export function testName(check: Pick<Check, "exercise" | "name">): string {
+  return `${check.exercise} ${check.name}`;
+}
