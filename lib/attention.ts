@@ -6,7 +6,9 @@
  * Check your work with the notebook's check cells or `npm run grade -- 1.1` (… 1.4).
  *
  * Rules the grader checks for every exercise: return new tensors (never modify the inputs),
- * free your intermediates (wrap the work in tf.tidy), and match the shapes documented here.
+ * free your intermediates (wrap the work in tf.tidy), match the shapes documented here, and
+ * reject bad input with an Error that names the function and the shapes or values involved
+ * (lib/support/checks.ts has helpers: requireTensor, requireInt, requireBroadcastsTo, fmtShape).
  */
 import * as tf from "@tensorflow/tfjs";
 import { todo } from "./support/exercises";
@@ -25,6 +27,7 @@ export interface AttentionResult {
  * x: any float32 tensor; the result has x's shape and sums to 1 along `axis`.
  * Must give finite results for logits as large as ±1e4 (exp(1e4) is Infinity in float32).
  * Do not call tf.softmax: build it from tf.max, tf.sub, tf.exp, tf.sum and tf.div.
+ * A non-tensor x or an axis outside [-rank, rank) must throw an Error naming softmax and the bad value.
  */
 export function softmax(x: tf.Tensor, axis = -1): tf.Tensor {
   return todo("1.1");
@@ -48,7 +51,10 @@ export function scaledDotProductAttention(
   return todo("1.2");
 }
 
-/** Exercise 1.3: [n, n] float32 mask, 1 on and below the diagonal: position i may attend to j <= i. */
+/**
+ * Exercise 1.3: [n, n] float32 mask, 1 on and below the diagonal: position i may attend to j <= i.
+ * n must be a positive integer; otherwise throw an Error naming causalMask and the bad value.
+ */
 export function causalMask(n: number): tf.Tensor2D {
   return todo("1.3");
 }
@@ -59,6 +65,7 @@ export function causalMask(n: number): tf.Tensor2D {
  * lengths: B true lengths (each in [0, maxLen]) → [B, 1, maxLen] float32,
  * mask[b, 0, j] = 1 if j < lengths[b] else 0. The middle 1 lets it broadcast
  * against scores [B, Tq, Tk] with Tk = maxLen.
+ * A length outside [0, maxLen] (or not an integer) must throw an Error naming paddingMask and the bad length.
  */
 export function paddingMask(lengths: readonly number[], maxLen: number): tf.Tensor3D {
   return todo("1.4");

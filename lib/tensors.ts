@@ -14,6 +14,9 @@ import { todo } from "./support/exercises";
  * q: [..., Tq, d], k: [..., Tk, d] (same leading dims) → scores: [..., Tq, Tk],
  * scores[..., i, j] = Σ_c q[..., i, c] · k[..., j, c].
  * Hint: one call to tf.matMul, with the right transpose flag.
+ * Bad input (a non-tensor, or q and k whose last dims or batch dims differ) must throw an Error
+ * naming dotProductScores and the shapes, e.g. "dotProductScores: q [2,5,8] and k [2,6,4] ...";
+ * lib/support/checks.ts has helpers (requireTensor, fmtShape).
  */
 export function dotProductScores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {
   return todo("0.1");
