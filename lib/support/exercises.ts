@@ -21,6 +21,14 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "1.2", fn: "scaledDotProductAttention", title: "Scaled dot-product attention", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 40 },
   { id: "1.3", fn: "causalMask", title: "Causal mask", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 10 },
   { id: "1.4", fn: "paddingMask", title: "Padding mask", module: "attention", notebook: "notebooks/01-attention.ipynb", points: 10 },
+  { id: "2.1", fn: "splitHeads", title: "Split into heads", module: "multihead", notebook: "notebooks/02-multi-head-attention.ipynb", points: 5 },
+  { id: "2.2", fn: "mergeHeads", title: "Merge heads", module: "multihead", notebook: "notebooks/02-multi-head-attention.ipynb", points: 5 },
+  { id: "2.3", fn: "multiHeadAttention", title: "Multi-head attention", module: "multihead", notebook: "notebooks/02-multi-head-attention.ipynb", points: 30 },
+  { id: "2.4", fn: "sinusoidalPositionalEncoding", title: "Sinusoidal positional encoding", module: "multihead", notebook: "notebooks/02-multi-head-attention.ipynb", points: 10 },
+  { id: "3.1", fn: "layerNorm", title: "Layer normalisation", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
+  { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
+  { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20 },
+  { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25 },
 ];
 
 /** Modules that hold exercises (lib/<module>.ts and solutions/<module>.ts). */

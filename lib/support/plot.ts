@@ -216,15 +216,47 @@ export function figureHtml(fig: Figure, id = `lab-plot-${process.pid}-${Date.now
 
 let bundleShown = false;
 
+export function inNotebook(): boolean {
+  return typeof (globalThis as { __tslab__?: unknown }).__tslab__ !== "undefined";
+}
+
+function titleOf(fig: Figure): string {
+  return (fig.layout.title as { text?: string } | undefined)?.text ?? "untitled";
+}
+
+/** The bundle the first time a kernel session shows a figure, then nothing. */
+function bundleOnce(): string {
+  const html = bundleShown ? "" : plotlyBundleHtml();
+  bundleShown = true;
+  return html;
+}
+
 /** Displays a figure in the notebook (outside a notebook it prints a one-line note instead). */
 export function show(fig: Figure): void {
-  const inKernel = typeof (globalThis as { __tslab__?: unknown }).__tslab__ !== "undefined";
-  if (!inKernel) {
-    const title = (fig.layout.title as { text?: string } | undefined)?.text ?? "untitled";
-    console.log(`[plot: ${title}, ${fig.data.length} trace(s); shown in a notebook]`);
+  if (!inNotebook()) {
+    console.log(`[plot: ${titleOf(fig)}, ${fig.data.length} trace(s); shown in a notebook]`);
     return;
   }
-  const html = (bundleShown ? "" : plotlyBundleHtml()) + figureHtml(fig);
-  bundleShown = true;
-  tslab.display.html(html);
+  tslab.display.html(bundleOnce() + figureHtml(fig));
+}
+
+/** A figure that is redrawn in place (training curves): each update replaces the last. */
+export interface LivePlot {
+  update(fig: Figure, caption?: string): void;
+}
+
+/** A live plot in the notebook; outside a notebook, updates print their caption only. */
+export function livePlot(): LivePlot {
+  if (!inNotebook()) {
+    return { update: (_fig, caption) => { if (caption) console.log(caption); } };
+  }
+  const bundle = bundleOnce();
+  if (bundle) tslab.display.html(bundle); // its own output, so replacing the figure keeps it
+  const handle = tslab.newDisplay();
+  return {
+    update(fig: Figure, caption?: string): void {
+      const text = caption ? `<pre style="margin:0">${caption.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</pre>` : "";
+      handle.html(text + figureHtml(fig));
+    },
+  };
 }

@@ -1,0 +1,122 @@
+/**
+ * Training helpers shared by every notebook that trains a model: parameters, embeddings that
+ * train on the wasm backend, the losses, and one training loop with a live loss curve.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { fmtShape, LabInputError } from "./checks";
+import { lines, livePlot } from "./plot";
+
+/** A trainable [fanIn, fanOut] matrix, Glorot-normal initialised from `seed` (non-zero). */
+export function glorot(shape: [number, number], seed: number, name?: string): tf.Variable {
+  if (!Number.isInteger(seed) || seed === 0) throw new Error(`glorot: seed must be a non-zero integer, got ${seed}`);
+  const std = Math.sqrt(2 / (shape[0] + shape[1]));
+  return tf.variable(tf.randomNormal(shape, 0, std, "float32", seed), true, name);
+}
+
+/** A trainable tensor of zeros (biases, layer-norm beta). */
+export function zerosVar(shape: number[], name?: string): tf.Variable {
+  return tf.variable(tf.zeros(shape), true, name);
+}
+
+/** A trainable tensor of ones (layer-norm gamma). */
+export function onesVar(shape: number[], name?: string): tf.Variable {
+  return tf.variable(tf.ones(shape), true, name);
+}
+
+/**
+ * Embedding lookup, table [V, d] and integer ids [...] → [..., d], written as one-hot × table.
+ * tf.gather would be the obvious choice, but its gradient needs a kernel the wasm backend lacks
+ * (UnsortedSegmentSum), so it cannot be trained there; this form trains on every backend.
+ */
+export function embed(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  if (table.rank !== 2) throw new LabInputError(`embed: table must be [V, d], got ${fmtShape(table.shape)}`);
+  if (ids.dtype !== "int32") throw new LabInputError(`embed: ids must be int32, got ${ids.dtype} (shape ${fmtShape(ids.shape)})`);
+  const [v, d] = table.shape as [number, number];
+  return tf.tidy(() => {
+    const flat = tf.oneHot(tf.reshape(ids, [-1]), v); // [N, V]
+    return tf.reshape(tf.matMul(flat, table), [...ids.shape, d]);
+  });
+}
+
+/**
+ * Mean cross-entropy of logits [..., V] against integer targets [...], skipping positions whose
+ * target equals `ignoreIndex` (padding). Returns a scalar.
+ */
+export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex?: number): tf.Scalar {
+  const v = logits.shape[logits.rank - 1];
+  if (targets.dtype !== "int32" || fmtShape(targets.shape) !== fmtShape(logits.shape.slice(0, -1))) {
+    throw new LabInputError(`crossEntropy: targets ${fmtShape(targets.shape)} (${targets.dtype}) must be int32 with the shape of logits ${fmtShape(logits.shape)} minus its last axis`);
+  }
+  return tf.tidy(() => {
+    const flatLogits = tf.reshape(logits, [-1, v]);
+    const flatTargets = tf.reshape(targets, [-1]);
+    const logp = tf.logSoftmax(flatLogits); // [N, V]
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(flatTargets, v)), -1); // [N]
+    const keep = ignoreIndex === undefined ? tf.onesLike(picked) : tf.cast(tf.notEqual(flatTargets, ignoreIndex), "float32");
+    return tf.div(tf.neg(tf.sum(tf.mul(picked, keep))), tf.maximum(tf.sum(keep), 1)) as tf.Scalar;
+  });
+}
+
+/** Fraction of positions whose arg-max logit equals the target (ignoring `ignoreIndex`). */
+export function accuracy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex?: number): number {
+  return tf.tidy(() => {
+    const hit = tf.cast(tf.equal(tf.argMax(logits, -1), targets), "float32");
+    const keep = ignoreIndex === undefined ? tf.onesLike(hit) : tf.cast(tf.notEqual(targets, ignoreIndex), "float32");
+    return tf.sum(tf.mul(hit, keep)).dataSync()[0] / Math.max(tf.sum(keep).dataSync()[0], 1);
+  });
+}
+
+export interface TrainOptions {
+  steps: number;
+  /** Adam's learning rate (default 1e-3). */
+  learningRate?: number;
+  /** Redraw the loss curve (and call onLog) every this many steps (default 10). */
+  logEvery?: number;
+  /** Title of the live loss plot. */
+  title?: string;
+  /** Extra figures for the caption at each log step, e.g. validation accuracy. */
+  onLog?: (step: number, loss: number) => string | void;
+  /** Stop early once this returns true (checked at log steps). */
+  stopWhen?: (step: number, loss: number) => boolean;
+}
+
+export interface TrainResult {
+  losses: number[];
+  steps: number;
+  seconds: number;
+}
+
+/**
+ * Minimises loss(step) over `variables` with Adam, showing a live loss curve in the notebook
+ * (a progress line elsewhere). loss(step) builds the batch for that step (seeded, so runs are
+ * repeatable) and returns a scalar; tensors it makes are freed every step.
+ */
+export async function trainLoop(variables: tf.Variable[], loss: (step: number) => tf.Scalar, opts: TrainOptions): Promise<TrainResult> {
+  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  const logEvery = opts.logEvery ?? 10;
+  const plot = livePlot();
+  const losses: number[] = [];
+  const started = Date.now();
+  let step = 0;
+  try {
+    for (step = 1; step <= opts.steps; step++) {
+      const value = tf.tidy(() => {
+        const l = optimizer.minimize(() => loss(step), true, variables);
+        return l!.dataSync()[0];
+      });
+      if (!Number.isFinite(value)) throw new Error(`trainLoop: the loss became ${value} at step ${step}; lower the learning rate`);
+      losses.push(value);
+      if (step % logEvery === 0 || step === opts.steps) {
+        const seconds = (Date.now() - started) / 1000;
+        const extra = opts.onLog?.(step, value);
+        const caption = `step ${step}/${opts.steps}  loss ${value.toFixed(4)}  ${seconds.toFixed(1)} s${extra ? "  " + extra : ""}`;
+        plot.update(lines([{ name: "training loss", y: losses, mode: "lines" }], { title: opts.title ?? "Training loss", xTitle: "step", yTitle: "loss", logY: true, height: 320 }), caption);
+        if (opts.stopWhen?.(step, value)) break;
+        await new Promise((r) => setImmediate(r)); // let the kernel deliver the update and interrupts
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { losses, steps: Math.min(step, opts.steps), seconds: (Date.now() - started) / 1000 };
+}
