@@ -7,7 +7,7 @@
  * Notebook 03 shows both.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, requireTensor } from "../lib/support/checks";
+import { fmtShape, LabInputError, requireTensor, within } from "../lib/support/checks";
 import { batchMatMul } from "../lib/support/ops";
 import { MultiHeadParams, multiHeadAttention } from "./multihead";
 
@@ -123,11 +123,13 @@ export function feedForward(params: FeedForwardParams, x: tf.Tensor): tf.Tensor 
 export function encoderLayer(params: EncoderLayerParams, x: tf.Tensor, mask?: tf.Tensor): EncoderLayerResult {
   requireTensor("encoderLayer", "x", x, { rank: 3, dtypes: ["float32"], pattern: "[B, T, d]" });
   if (typeof params !== "object" || params === null) throw new LabInputError(`encoderLayer: argument "params" must be an object with selfAttn, ffn, norm1, norm2`);
+  const fn = "encoderLayer";
   return tf.tidy(() => {
-    const n1 = layerNorm(x, params.norm1.gamma, params.norm1.beta);
-    const attn = multiHeadAttention(params.selfAttn, n1, n1, mask);
+    const n1 = within(fn, "params.norm1", () => layerNorm(x, params.norm1.gamma, params.norm1.beta));
+    const attn = within(fn, "params.selfAttn", () => multiHeadAttention(params.selfAttn, n1, n1, mask));
     const a = tf.add(x, attn.output);
-    const output = tf.add(a, feedForward(params.ffn, layerNorm(a, params.norm2.gamma, params.norm2.beta)));
+    const n2 = within(fn, "params.norm2", () => layerNorm(a, params.norm2.gamma, params.norm2.beta));
+    const output = tf.add(a, within(fn, "params.ffn", () => feedForward(params.ffn, n2)));
     return { output, selfWeights: attn.weights };
   });
 }
@@ -157,12 +159,14 @@ export function decoderLayer(
   requireTensor(fn, "selfMask", selfMask, { pattern: "(usually causalMask(Ty))" });
   if (typeof params !== "object" || params === null) throw new LabInputError(`${fn}: argument "params" must be an object with selfAttn, crossAttn, ffn, norm1, norm2, norm3`);
   return tf.tidy(() => {
-    const n1 = layerNorm(y, params.norm1.gamma, params.norm1.beta);
-    const self = multiHeadAttention(params.selfAttn, n1, n1, selfMask);
+    const n1 = within(fn, "params.norm1", () => layerNorm(y, params.norm1.gamma, params.norm1.beta));
+    const self = within(fn, "params.selfAttn, selfMask", () => multiHeadAttention(params.selfAttn, n1, n1, selfMask));
     const a = tf.add(y, self.output);
-    const cross = multiHeadAttention(params.crossAttn, layerNorm(a, params.norm2.gamma, params.norm2.beta), memory, memoryMask);
+    const n2 = within(fn, "params.norm2", () => layerNorm(a, params.norm2.gamma, params.norm2.beta));
+    const cross = within(fn, "params.crossAttn, memoryMask", () => multiHeadAttention(params.crossAttn, n2, memory, memoryMask));
     const c = tf.add(a, cross.output);
-    const output = tf.add(c, feedForward(params.ffn, layerNorm(c, params.norm3.gamma, params.norm3.beta)));
+    const n3 = within(fn, "params.norm3", () => layerNorm(c, params.norm3.gamma, params.norm3.beta));
+    const output = tf.add(c, within(fn, "params.ffn", () => feedForward(params.ffn, n3)));
     return { output, selfWeights: self.weights, crossWeights: cross.weights };
   });
 }

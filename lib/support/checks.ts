@@ -106,3 +106,16 @@ export function requireBroadcastsTo(
     );
   }
 }
+
+/**
+ * Runs `f` (a building block called by `fn`) and prefixes any LabInputError with `fn` and the
+ * part, so an encoder layer's bad gamma reads "encoderLayer (params.norm1): layerNorm: ...".
+ */
+export function within<T>(fn: string, part: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof LabInputError) throw new LabInputError(`${fn} (${part}): ${e.message}`);
+    throw e;
+  }
+}

@@ -18,7 +18,7 @@ import {
   type Tolerance,
 } from "./compare";
 import { misconceptionsFor } from "../grading/misconceptions";
-import type { Check, Misconception } from "./types";
+import type { Check, CheckContext, Misconception } from "./types";
 import { errorMessage, errorName, isStudentError, restoreEngine, snapshotEngine } from "./watchdog";
 
 /** Calls a module's function with prepared arguments; used for the reference, the student and the variants alike. */
@@ -37,7 +37,8 @@ export function isNotImplemented(e: unknown): boolean {
 
 /**
  * Finds the misconception whose variant behaves like the student's code on the same inputs:
- * same result (sameResult: NaN equals NaN, dtypes must agree) or the same thrown message.
+ * same result (sameResult: NaN equals NaN, dtypes must agree) or the same thrown message (or,
+ * for a variant with `errorLike`, a message it recognises as the same problem).
  * Variants run in their own tfjs scope so their tensors never count against the student.
  */
 export function diagnose<M, A>(
@@ -63,7 +64,11 @@ export function diagnose<M, A>(
         error = e;
       }
       if ("error" in student) {
-        if (threw && errorMessage(error) === errorMessage(student.error)) return m;
+        if (threw) {
+          const got = errorMessage(student.error);
+          const want = errorMessage(error);
+          if (got === want || (m.errorLike !== undefined && m.errorLike(got, want))) return m;
+        }
       } else if (!threw && sameResult(student.value, value)) {
         return m;
       }
@@ -87,6 +92,11 @@ export interface ValueCheckSpec<M, A> {
    * Throws a CheckFailure when wrong.
    */
   judge?: (got: unknown, expected: unknown, args: A) => void;
+  /**
+   * Called when the check fails: an extra sentence for the feedback, or undefined. Blocks
+   * exercises use it to point at a wrong multiHeadAttention (2.3) the layer builds on.
+   */
+  explain?: (ctx: CheckContext) => string | undefined;
 }
 
 /**
@@ -101,9 +111,10 @@ export function valueCheck<M, A>(spec: ValueCheckSpec<M, A>): Check<M> {
     exercise: spec.exercise,
     name: spec.name,
     points: spec.points,
-    run(impl: M, ref: M): void {
+    run(impl: M, ref: M, ctx?: CheckContext): void {
       const args = spec.inputs();
       const expected = spec.call(ref, args);
+      const note = () => (spec.explain && ctx ? spec.explain(ctx) : undefined);
       let got: unknown;
       try {
         got = spec.call(impl, args);
@@ -113,6 +124,8 @@ export function valueCheck<M, A>(spec: ValueCheckSpec<M, A>): Check<M> {
           if (m) {
             throw new CheckFailure(`your ${fn} throws the same error as ${m.looksLike}: ${m.fix} (it threw: ${oneLine(errorMessage(e.original), 160)})`);
           }
+          const extra = note();
+          if (extra) throw new CheckFailure(`${oneLine(e.message, 300)}; ${extra}`);
         }
         throw e;
       }
@@ -122,6 +135,8 @@ export function valueCheck<M, A>(spec: ValueCheckSpec<M, A>): Check<M> {
         if (isCheckFailure(e)) {
           const m = diagnose(spec.exercise, ref, spec.call, args, { value: got });
           if (m) throw new CheckFailure(`your output equals ${m.looksLike}: ${m.fix} (${e.message})`);
+          const extra = note();
+          if (extra) throw new CheckFailure(`${e.message}; ${extra}`);
         }
         throw e;
       }
@@ -260,6 +275,12 @@ export interface BadInputCase<M> {
   mention: readonly (string | RegExp)[];
   /** Human wording of `mention` for the feedback. */
   mentionText: string;
+  /**
+   * Other function names that also count as naming the function: a layer that rejects bad
+   * input through the building block that noticed it ("layerNorm: gamma [6] must be [8] …"
+   * from encoderLayer) tells the student as much as one that re-checks everything itself.
+   */
+  alsoNamed?: readonly string[];
 }
 
 /** Removes spaces and accepts "2x5x8" for "2,5,8", so any sensible shape formatting counts. */
@@ -293,7 +314,8 @@ export function badInputCheck<M>(spec: { exercise: string; name: string; points:
         if (!(thrown instanceof Error)) throw new CheckFailure(`${fn}(${c.describe}) threw ${errorName(thrown)} ${String(thrown)}, not an Error: ${hint}`);
         const msg = thrown.message;
         const norm = normaliseMessage(msg);
-        const named = msg.includes(fn);
+        const names = [fn, ...(c.alsoNamed ?? [])];
+        const named = names.some((n) => msg.includes(n));
         const mentions = c.mention.every((p) => (typeof p === "string" ? norm.includes(normaliseMessage(p)) : p.test(msg)));
         if (!named || !mentions) {
           throw new CheckFailure(`${fn}(${c.describe}) threw "${oneLine(msg, 140)}", which does not name ${named ? c.mentionText : fn}: ${hint}`);

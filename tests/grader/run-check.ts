@@ -12,6 +12,8 @@ import { errorMessage, guardModule, isStudentError, isWatchdogTimeout, restoreEn
 export interface RunCheckOptions {
   /** Time budget of the whole check; every call into `impl` shares it. */
   timeoutMs: number;
+  /** The submission's other exercise modules by name (see CheckContext); guarded like `impl`. */
+  deps?: Readonly<Record<string, unknown>>;
 }
 
 /** Turns whatever a check threw into a student-facing outcome. */
@@ -38,11 +40,13 @@ export async function runCheck<M>(check: Check<M>, impl: M, ref: M, opts: RunChe
   if (typeof exported !== "function") {
     return { passed: false, kind: "fail", feedback: `lib/${ex.module}.ts does not export a function named ${ex.fn} (keep the name and the export)` };
   }
-  const guarded = guardModule(impl, Date.now() + opts.timeoutMs, opts.timeoutMs);
+  const deadline = Date.now() + opts.timeoutMs;
+  const guarded = guardModule(impl, deadline, opts.timeoutMs);
+  const deps = Object.fromEntries(Object.entries(opts.deps ?? {}).map(([name, mod]) => [name, guardModule(mod, deadline, opts.timeoutMs)]));
   const snap = snapshotEngine();
   tf.engine().startScope();
   try {
-    await check.run(guarded, ref);
+    await check.run(guarded, ref, { deps });
     return { passed: true };
   } catch (e) {
     return classifyFailure(e, check.exercise);

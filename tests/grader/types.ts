@@ -9,6 +9,18 @@
 /** The reference modules' types double as the contract every submission must meet. */
 export type TensorsModule = typeof import("../../solutions/tensors");
 export type AttentionModule = typeof import("../../solutions/attention");
+export type MultiheadModule = typeof import("../../solutions/multihead");
+export type BlocksModule = typeof import("../../solutions/blocks");
+
+/**
+ * What a check may know besides the module under test: the submission's other exercise modules
+ * (by module name, e.g. "multihead"), already behind the watchdog. Blocks exercises use it to
+ * tell a student that their multiHeadAttention (2.3), which their layers build on, is wrong.
+ * Empty when grading in process without them.
+ */
+export interface CheckContext {
+  readonly deps: Readonly<Record<string, unknown>>;
+}
 
 /**
  * One graded check of one exercise.
@@ -24,7 +36,7 @@ export interface Check<M = unknown> {
   /** Unique within the exercise; shown in the report. */
   readonly name: string;
   readonly points: number;
-  run(impl: M, ref: M): void | Promise<void>;
+  run(impl: M, ref: M, ctx?: CheckContext): void | Promise<void>;
 }
 
 /** Any function: variants replace one exported function of a module, whatever its signature. */
@@ -44,6 +56,13 @@ export interface Misconception<F extends AnyFn = AnyFn> {
   /** What to change. */
   readonly fix: string;
   readonly fn: F;
+  /**
+   * Optional, for a mistake that makes the student's code throw: whether the student's error
+   * message shows this mistake, when the variant threw too but with a different wording (the
+   * student's own helper from an earlier exercise reports the same problem in its own words).
+   * `variantMessage` is what the variant threw on the same inputs.
+   */
+  readonly errorLike?: (studentMessage: string, variantMessage: string) => boolean;
 }
 
 /** A correct alternative implementation: the checks must give it full marks (guards against over-strict checks). */

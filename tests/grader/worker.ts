@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { setupBackend } from "../../lib/support/backend";
-import { findExercise } from "../../lib/support/exercises";
+import { EXERCISE_MODULES, findExercise } from "../../lib/support/exercises";
 import { checksFor } from "../grading/checks";
 import { loadExtraChecks } from "./extra";
 import { guardAgainstSolutions } from "./module-hooks";
@@ -28,7 +28,9 @@ export function gradedChecks(id: string, env: Pick<GradeEnv, "extraDir">): reado
   return [...checksFor(id), ...extra];
 }
 
-export type Prepared = { ok: true; impl: unknown; ref: unknown } | { ok: false; outcome: CheckOutcome };
+export type Prepared =
+  | { ok: true; impl: unknown; ref: unknown; deps: Readonly<Record<string, unknown>> }
+  | { ok: false; outcome: CheckOutcome };
 
 function collapse(message: string, max = 400): string {
   const t = message.replace(/\s*\n\s*/g, " ").trim();
@@ -50,7 +52,7 @@ export async function prepare(id: string, env: GradeEnv): Promise<Prepared> {
   if (env.guardDir) guardAgainstSolutions(env.guardDir);
   try {
     const impl = callWithTimeout(`loading ${shown}`, () => require(file) as unknown, env.timeoutMs);
-    return { ok: true, impl, ref };
+    return { ok: true, impl, ref, deps: loadedDeps(ex.module, env) };
   } catch (e) {
     if (isWatchdogTimeout(e)) {
       return {
@@ -65,10 +67,26 @@ export async function prepare(id: string, env: GradeEnv): Promise<Prepared> {
   }
 }
 
+/**
+ * The submission's modules that the exercise's module imported while loading (blocks imports
+ * multihead, which imports attention), for the checks' CheckContext: taken from Node's require
+ * cache, so a check sees exactly the instances the student's layers run, and nothing new is
+ * loaded (a module with a top-level loop costs only its own exercise).
+ */
+function loadedDeps(module: string, env: GradeEnv): Record<string, unknown> {
+  const deps: Record<string, unknown> = {};
+  for (const dep of EXERCISE_MODULES) {
+    if (dep === module) continue;
+    const cached = require.cache[path.join(env.implDir, `${dep}.js`)];
+    if (cached?.loaded) deps[dep] = cached.exports;
+  }
+  return deps;
+}
+
 /** Runs one check on the prepared modules; a broken submission gives its load outcome instead. */
 export async function gradeCheck(prepared: Prepared, check: Check, env: GradeEnv): Promise<CheckOutcome> {
   if (!prepared.ok) return prepared.outcome;
-  return runCheck(check, prepared.impl, prepared.ref, { timeoutMs: env.timeoutMs });
+  return runCheck(check, prepared.impl, prepared.ref, { timeoutMs: env.timeoutMs, deps: prepared.deps });
 }
 
 /** Appends one line (O_APPEND writes this small are atomic, so parallel workers can share the file). */

@@ -12,6 +12,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
+import * as blocks from "../../solutions/blocks";
+import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { CHECKS, checksFor } from "../grading/checks";
 import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult } from "../grader/compare";
@@ -23,7 +25,7 @@ import { runCheck } from "../grader/run-check";
 import { submissionSourceDir } from "../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -46,6 +48,10 @@ describe("check tables", () => {
     expect(checks.reduce((s, c) => s + c.points, 0)).toBe(ex.points);
     expect(checks.every((c) => c.exercise === ex.id && c.points > 0 && Number.isInteger(c.points))).toBe(true);
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
+  });
+
+  it("adds up to 205 points over all exercises", () => {
+    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(205);
   });
 
   it("has checks, misconceptions and alternatives for exactly the exercises in EXERCISES", () => {

@@ -63,10 +63,18 @@ function parseCsv(file: string): Record<string, string>[] {
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
 }
 
-/** A submission folder: the reference with its imports pointed at ./support, then `edits` applied. */
-function writeSubmission(dir: string, edits: { attention?: [string, string][]; tensors?: [string, string][]; drop?: string[] } = {}): string {
+type Module = "attention" | "tensors" | "multihead" | "blocks";
+
+/**
+ * A submission folder: the reference with its imports pointed at ./support, then `edits` applied
+ * (the notebook 00-01 modules unless `modules` says otherwise).
+ */
+function writeSubmission(
+  dir: string,
+  edits: Partial<Record<Module, [string, string][]>> & { drop?: string[]; modules?: readonly Module[] } = {},
+): string {
   fs.mkdirSync(dir, { recursive: true });
-  for (const module of ["attention", "tensors"] as const) {
+  for (const module of edits.modules ?? (["attention", "tensors"] as const)) {
     if (edits.drop?.includes(module)) continue;
     let text = fs.readFileSync(path.join(SOLUTIONS_DIR, `${module}.ts`), "utf8").split("../lib/support/").join("./support/");
     for (const [from, to] of edits[module] ?? []) {
@@ -193,6 +201,26 @@ describe("grader CLI with broken submissions", () => {
     expect(test("crash", "1.3 causalMask: values, n = 7").output).toMatch(/^timed out \/ crashed/);
     expect(test("cheat", "1.1 softmax: values, [4,7], default axis").output).toMatch(/imports "..\/..\/solutions\/attention"; a submission may not import from solutions\//);
     expect(test("loop", "1.1 softmax: extra: values, [1,9]")).toMatchObject({ status: "passed", max_score: 2 });
+  });
+
+  it("stages lib/blocks.ts with the multihead and attention it imports, and blames a wrong multiHeadAttention in 3.3's feedback", () => {
+    const dir = writeSubmission(path.join(tmp, "no-wo"), {
+      modules: ["tensors", "attention", "multihead", "blocks"],
+      multihead: [["return { output: linear(mergeHeads(output), params.wo, params.bo), weights };", "return { output: mergeHeads(output), weights };"]],
+    });
+    const json = path.join(tmp, "no-wo.json");
+    const r = runCli(["3.3", "--impl", dir, "--json", json]);
+    expect(r.status, r.stderr).toBe(0);
+    const gs = readJson<Gradescope>(json);
+    const values = gs.tests.filter((t) => / values, /.test(t.name));
+    expect(values.length).toBe(3);
+    for (const t of values) {
+      expect(t.status).toBe("failed");
+      expect(t.output).toMatch(/; your multiHeadAttention \(2\.3\) does not match the reference yet; fix 2\.3 first$/);
+    }
+    // The layer's own code is fine: everything that does not compare values passes.
+    expect(gs.tests.filter((t) => t.status === "failed")).toEqual(values);
+    expect(gs.score).toBe(20 - values.reduce((s, t) => s + t.max_score, 0));
   });
 
   it("stops a hang the watchdog cannot interrupt at the hard time limit; finished tests keep their marks", () => {

@@ -8,25 +8,30 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, todo, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
+import * as blocks from "../../solutions/blocks";
+import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import { runCheck } from "../grader/run-check";
 import type { CheckOutcome } from "../grader/types";
+import { MHA_PREREQUISITE_NOTE } from "../grading/checks/blocks";
+import { decoderWith, encoderWith } from "../grading/misconceptions/blocks";
+import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;
 }
 
-/** Grades the module `ref` with `fn` replaced, on every check of the exercise. */
-async function gradeWith(ex: ExerciseInfo, fn: unknown) {
+/** Grades the module `ref` with `fn` replaced, on every check of the exercise (`deps`: the submission's other modules). */
+async function gradeWith(ex: ExerciseInfo, fn: unknown, deps?: Record<string, unknown>) {
   const ref = REFERENCE[ex.module];
   const impl = { ...ref, [ex.fn]: fn };
   const out: { name: string; points: number; outcome: CheckOutcome }[] = [];
   for (const check of checksFor(ex.id)) {
-    out.push({ name: check.name, points: check.points, outcome: await runCheck(check, impl, ref, { timeoutMs: 10_000 }) });
+    out.push({ name: check.name, points: check.points, outcome: await runCheck(check, impl, ref, { timeoutMs: 10_000, deps }) });
   }
   return {
     score: out.reduce((s, r) => s + (r.outcome.passed ? r.points : 0), 0),
@@ -58,6 +63,48 @@ describe("misconception variants", () => {
     const first = await gradeWith(ex, m.fn);
     const second = await gradeWith(ex, m.fn);
     expect(second.all).toEqual(first.all);
+  });
+});
+
+describe("multi-head attention and layers", () => {
+  const maskNoHeadAxis = MISCONCEPTIONS["2.3"].find((m) => m.id === "mask-no-head-axis");
+
+  it("recognises a padding mask used without its head axis both by a mis-broadcast output and by the error it raises", async () => {
+    // The student's own 1.2 rejects the [3,1,6] mask against [3,2,5,6] scores in its own words:
+    // not the variant's message, but the same two shapes.
+    const viaOwnAttention = (p: multihead.MultiHeadParams, xq: tf.Tensor, xkv: tf.Tensor, mask?: tf.Tensor) =>
+      tf.tidy(() => {
+        const h = p.numHeads;
+        const proj = (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => multihead.splitHeads(b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w), h);
+        const r = attention.scaledDotProductAttention(proj(xq, p.wq, p.bq), proj(xkv, p.wk, p.bk), proj(xkv, p.wv, p.bv), mask);
+        const merged = multihead.mergeHeads(r.output);
+        return { output: p.bo ? tf.add(tf.matMul(merged, p.wo), p.bo) : tf.matMul(merged, p.wo), weights: r.weights };
+      });
+    const { all } = await gradeWith(exercise("2.3"), viaOwnAttention);
+    const byName = (prefix: string) => all.find((r) => r.name.startsWith(prefix)) as (typeof all)[number];
+    const looksLike = maskNoHeadAxis?.looksLike as string;
+    // B = h = 2: the mask broadcasts against the wrong axes; the output is the variant's.
+    expect(byName("values, padding mask [2,1,6]").outcome.feedback).toContain(`your output equals ${looksLike}`);
+    // B = 3, h = 2: it cannot broadcast; scaledDotProductAttention's own error names both shapes.
+    const thrown = byName("values, padding mask [3,1,6]").outcome.feedback as string;
+    expect(thrown).toContain(`throws the same error as ${looksLike}`);
+    expect(thrown).toMatch(/scaledDotProductAttention: mask \[3,1,6\]/);
+    expect(byName("values, causal mask").outcome.passed).toBe(true); // a rank-2 mask needs no head axis
+  });
+
+  it("says when the layer's own multiHeadAttention (2.3) is what is wrong, and only then", async () => {
+    const brokenMha = mhaWith({ noOutputProjection: true });
+    const deps = { multihead: { ...multihead, multiHeadAttention: brokenMha } };
+    for (const [id, layer] of [["3.3", encoderWith({ mha: brokenMha })], ["3.4", decoderWith({ mha: brokenMha })]] as const) {
+      const { failed } = await gradeWith(exercise(id), layer, deps);
+      const values = failed.filter((f) => f.name.startsWith("values"));
+      expect(values.length, id).toBeGreaterThan(0);
+      for (const f of values) expect(f.outcome.feedback, `${id} ${f.name}`).toContain(`; ${MHA_PREREQUISITE_NOTE}`);
+    }
+    // A layer mistake on top of a correct multiHeadAttention is named, with no note.
+    const { failed } = await gradeWith(exercise("3.3"), encoderWith({ norm: "post" }), { multihead });
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) expect(f.outcome.feedback).not.toContain(MHA_PREREQUISITE_NOTE);
   });
 });
 

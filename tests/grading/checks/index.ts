@@ -5,6 +5,8 @@
 import { findExercise } from "../../../lib/support/exercises";
 import type { Check } from "../../grader/types";
 import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHECKS } from "./attention";
+import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
+import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
 
 export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
@@ -13,6 +15,14 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "1.2": ATTENTION_CHECKS as readonly Check[],
   "1.3": CAUSAL_MASK_CHECKS as readonly Check[],
   "1.4": PADDING_MASK_CHECKS as readonly Check[],
+  "2.1": SPLIT_HEADS_CHECKS as readonly Check[],
+  "2.2": MERGE_HEADS_CHECKS as readonly Check[],
+  "2.3": MHA_CHECKS as readonly Check[],
+  "2.4": PE_CHECKS as readonly Check[],
+  "3.1": LAYER_NORM_CHECKS as readonly Check[],
+  "3.2": FFN_CHECKS as readonly Check[],
+  "3.3": ENCODER_CHECKS as readonly Check[],
+  "3.4": DECODER_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */

@@ -1,0 +1,290 @@
+/**
+ * Graded checks for lib/multihead.ts: exercises 2.1 splitHeads (5), 2.2 mergeHeads (5),
+ * 2.3 multiHeadAttention (30) and 2.4 sinusoidalPositionalEncoding (10).
+ *
+ * Weights and masks are injected and seeded; where a check needs the other half of a pair
+ * (mergeHeads for the splitHeads round trip and vice versa) it uses the reference's, so a
+ * mistake in one exercise costs points only there. Weights have standard deviation 1/sqrt(d),
+ * so the scores stay moderate and the softmax is far from saturated: every misconception moves
+ * the output well beyond the tolerance.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { mergeHeads as refMergeHeads, splitHeads as refSplitHeads, type MultiHeadParams } from "../../../solutions/multihead";
+import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../grader/compare";
+import type { Check, MultiheadModule } from "../../grader/types";
+import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../grader/builders";
+import { loadPytorchFixtures, toTensor, toTensors } from "../../fixtures/pytorch";
+
+type M = MultiheadModule;
+
+// ---------------------------------------------------------------------------------------------
+// 2.1 splitHeads, 2.2 mergeHeads
+
+type SplitArgs = { x: tf.Tensor; h: number };
+const splitCall = (m: M, a: SplitArgs): unknown => m.splitHeads(a.x, a.h);
+const sx = (shape: number[], h: number, seed: number) => (): SplitArgs => ({ x: randn(shape, seed), h });
+
+export const SPLIT_HEADS_CHECKS: readonly Check<M>[] = [
+  valueCheck({ exercise: "2.1", name: "values, x [2,5,12], 3 heads", points: 1, inputs: sx([2, 5, 12], 3, 501), call: splitCall }),
+  valueCheck({
+    exercise: "2.1",
+    name: "round trip: reference mergeHeads(splitHeads(x, h)) = x, for x [3,4,8] and h = 4, 2, 1",
+    points: 1,
+    inputs: sx([3, 4, 8], 4, 511),
+    call: (m, a) => [4, 2, 1].map((h) => refMergeHeads(m.splitHeads(a.x, h))),
+  }),
+  shapeDtypeCheck({ exercise: "2.1", name: "shape [B,h,T,d/h], dtype float32", points: 1, inputs: sx([2, 3, 8], 2, 521), call: splitCall }),
+  leakCheck({ exercise: "2.1", name: "no leaked tensors", points: 1, cases: () => [sx([2, 5, 12], 3, 531)()], call: splitCall }),
+  badInputCheck<M>({
+    exercise: "2.1",
+    name: "d not divisible by numHeads raises an error naming splitHeads, d and numHeads",
+    points: 1,
+    cases: [{ describe: "x [2,5,8], numHeads 3", call: (m) => m.splitHeads(randn([2, 5, 8], 541), 3), mention: [/\b8\b/, /\b3\b/], mentionText: "d = 8 and numHeads = 3" }],
+  }),
+];
+
+type MergeArgs = { x: tf.Tensor };
+const mergeCall = (m: M, a: MergeArgs): unknown => m.mergeHeads(a.x);
+const mx = (shape: number[], seed: number) => (): MergeArgs => ({ x: randn(shape, seed) });
+
+export const MERGE_HEADS_CHECKS: readonly Check<M>[] = [
+  valueCheck({ exercise: "2.2", name: "values, x [2,3,5,4] (3 heads)", points: 1, inputs: mx([2, 3, 5, 4], 551), call: mergeCall }),
+  valueCheck({
+    exercise: "2.2",
+    name: "round trip: mergeHeads(reference splitHeads(x, h)) = x, for x [3,4,8] and h = 4, 2, 1",
+    points: 1,
+    inputs: () => ({ x: randn([3, 4, 8], 561) }),
+    call: (m, a) => [4, 2, 1].map((h) => m.mergeHeads(refSplitHeads(a.x, h))),
+  }),
+  shapeDtypeCheck({ exercise: "2.2", name: "shape [B,T,h·dh], dtype float32", points: 1, inputs: mx([2, 4, 3, 2], 571), call: mergeCall }),
+  leakCheck({ exercise: "2.2", name: "no leaked tensors", points: 1, cases: () => [mx([2, 3, 5, 4], 581)()], call: mergeCall }),
+  inputsIntactCheck({ exercise: "2.2", name: "input not modified or disposed", points: 1, inputs: mx([2, 3, 5, 4], 591), call: mergeCall }),
+];
+
+// ---------------------------------------------------------------------------------------------
+// 2.3 multiHeadAttention
+
+/** Flat, so inputsIntactCheck sees every tensor; `call` rebuilds the params object. */
+type MhaArgs = {
+  numHeads: number;
+  wq: tf.Tensor;
+  wk: tf.Tensor;
+  wv: tf.Tensor;
+  wo: tf.Tensor;
+  bq?: tf.Tensor;
+  bk?: tf.Tensor;
+  bv?: tf.Tensor;
+  bo?: tf.Tensor;
+  xq: tf.Tensor;
+  xkv: tf.Tensor;
+  mask?: tf.Tensor;
+};
+
+function paramsOf(a: MhaArgs): MultiHeadParams {
+  const p: MultiHeadParams = { numHeads: a.numHeads, wq: a.wq, wk: a.wk, wv: a.wv, wo: a.wo };
+  for (const k of ["bq", "bk", "bv", "bo"] as const) if (a[k] !== undefined) p[k] = a[k];
+  return p;
+}
+
+const mhaCall = (m: M, a: MhaArgs): unknown =>
+  a.mask === undefined ? m.multiHeadAttention(paramsOf(a), a.xq, a.xkv) : m.multiHeadAttention(paramsOf(a), a.xq, a.xkv, a.mask);
+
+/** Seeded multi-head weights for width d (biases optional). */
+export function mhaParams(d: number, h: number, seed: number, biases: boolean): MultiHeadParams {
+  const std = 1 / Math.sqrt(d);
+  const p: MultiHeadParams = { numHeads: h, wq: randn([d, d], seed, std), wk: randn([d, d], seed + 1, std), wv: randn([d, d], seed + 2, std), wo: randn([d, d], seed + 3, std) };
+  if (biases) {
+    p.bq = randn([d], seed + 4, 0.5);
+    p.bk = randn([d], seed + 5, 0.5);
+    p.bv = randn([d], seed + 6, 0.5);
+    p.bo = randn([d], seed + 7, 0.5);
+  }
+  return p;
+}
+
+interface MhaCase {
+  b: number;
+  tq: number;
+  /** Omitted: self-attention (xkv is xq). */
+  tk?: number;
+  d: number;
+  h: number;
+  seed: number;
+  biases?: boolean;
+  mask?: () => tf.Tensor;
+}
+
+function mha(c: MhaCase): () => MhaArgs {
+  return () => {
+    const xq = randn([c.b, c.tq, c.d], c.seed + 10);
+    const xkv = c.tk === undefined ? xq : randn([c.b, c.tk, c.d], c.seed + 11);
+    return { ...mhaParams(c.d, c.h, c.seed, c.biases ?? false), xq, xkv, mask: c.mask?.() };
+  };
+}
+
+/** [T, T], 1 on and below the diagonal. */
+export function causal(t: number): tf.Tensor {
+  return tf.tensor2d(Array.from({ length: t }, (_, i) => Array.from({ length: t }, (_, j) => (j <= i ? 1 : 0))));
+}
+
+/** [B, 1, maxLen] padding mask, 1 for j < lengths[b]. */
+export function padding(lengths: number[], maxLen: number): tf.Tensor {
+  return tf.tensor3d(lengths.map((len) => [Array.from({ length: maxLen }, (_, j) => (j < len ? 1 : 0))]));
+}
+
+/** A [B, h, Tq, Tk] pattern that differs between heads; key 0 is always allowed. */
+function perHeadMask(b: number, h: number, tq: number, tk: number): tf.Tensor {
+  const v: number[] = [];
+  for (let bi = 0; bi < b; bi++)
+    for (let hi = 0; hi < h; hi++)
+      for (let i = 0; i < tq; i++) for (let j = 0; j < tk; j++) v.push(j === 0 || (bi * 7 + hi * 5 + i * 3 + j) % 3 !== 0 ? 1 : 0);
+  return tf.tensor4d(v, [b, h, tq, tk]);
+}
+
+/** Each head's weights are distributions over the keys, exactly 0 where `mask` ([B, h, Tq, Tk] after broadcasting) blocks. */
+function expectHeadWeights(got: unknown, args: MhaArgs): void {
+  const obj = got !== null && typeof got === "object" && !(got instanceof tf.Tensor) ? (got as Record<string, unknown>) : {};
+  const w = requireLiveTensor("weights", obj.weights);
+  const [b, tq] = args.xq.shape as number[];
+  const tk = args.xkv.shape[1] as number;
+  const expectedShape = [b, args.numHeads, tq, tk];
+  if (w.rank !== 4 || w.shape.some((s, i) => s !== expectedShape[i])) {
+    throw new CheckFailure(`weights: shape [${w.shape.join(",")}], expected [B,h,Tq,Tk] = [${expectedShape.join(",")}]`);
+  }
+  const m = args.mask;
+  const full = m === undefined ? undefined : tf.tidy(() => tf.broadcastTo(m.rank === 3 ? tf.expandDims(m, 1) : m, expectedShape));
+  const mv = full?.dataSync();
+  full?.dispose();
+  const v = w.dataSync();
+  for (let i = 0; i < v.length; i++) {
+    if (mv && mv[i] === 0 && v[i] !== 0) throw new CheckFailure(`weights${fmtIndex(i, w.shape)} is ${fmtNum(v[i])} at a masked position: blocked weights must be exactly 0`);
+  }
+  for (let r = 0; r < v.length / tk; r++) {
+    let s = 0;
+    for (let j = 0; j < tk; j++) s += v[r * tk + j];
+    if (!(Math.abs(s - 1) <= 1e-4)) {
+      throw new CheckFailure(`weights row ${fmtIndex(r * tk, w.shape)} (batch, head, query) sums to ${fmtNum(s)}, expected 1 (each head's softmax over the keys)`);
+    }
+  }
+}
+
+type TorchArgs = { cases: MhaArgs[]; expected: { output: tf.Tensor; weights: tf.Tensor }[] };
+
+/** The PyTorch cases of tests/fixtures/pytorch.json as arguments (weights converted to y = x·W + b, masks to 1 = attend). */
+function torchCases(): TorchArgs {
+  const fx = loadPytorchFixtures().multiHeadAttention;
+  return {
+    cases: fx.map((c) => ({ ...(toTensors(c.params) as MultiHeadParams), xq: toTensor(c.xq), xkv: toTensor(c.xkv), mask: c.mask ? toTensor(c.mask) : undefined })),
+    expected: fx.map((c) => ({ output: toTensor(c.output), weights: toTensor(c.weights) })),
+  };
+}
+
+function mhaBad(name: string, describe: string, mention: (string | RegExp)[], mentionText: string, make: () => MhaArgs): Check<M> {
+  return badInputCheck<M>({ exercise: "2.3", name, points: 1, cases: [{ describe, call: (m) => mhaCall(m, make()), mention, mentionText }] });
+}
+
+export const MHA_CHECKS: readonly Check<M>[] = [
+  valueCheck({ exercise: "2.3", name: "values, self-attention, no mask, no biases: x [2,5,8], 2 heads", points: 2, inputs: mha({ b: 2, tq: 5, d: 8, h: 2, seed: 601 }), call: mhaCall }),
+  valueCheck({ exercise: "2.3", name: "values, self-attention with biases: x [2,4,12], 4 heads", points: 3, inputs: mha({ b: 2, tq: 4, d: 12, h: 4, seed: 611, biases: true }), call: mhaCall }),
+  valueCheck({ exercise: "2.3", name: "values, cross-attention Tq ≠ Tk: xq [2,3,8], xkv [2,6,8], 2 heads, biases", points: 3, inputs: mha({ b: 2, tq: 3, tk: 6, d: 8, h: 2, seed: 621, biases: true }), call: mhaCall }),
+  valueCheck({ exercise: "2.3", name: "values, causal mask [5,5]: x [2,5,8], 4 heads, biases", points: 2, inputs: mha({ b: 2, tq: 5, d: 8, h: 4, seed: 631, biases: true, mask: () => causal(5) }), call: mhaCall }),
+  // B = h = 2: a padding mask used without its head axis broadcasts, against the wrong axes.
+  valueCheck({
+    exercise: "2.3",
+    name: "values, padding mask [2,1,6] (lengths 6,3): xq [2,4,8], xkv [2,6,8], 2 heads",
+    points: 2,
+    inputs: mha({ b: 2, tq: 4, tk: 6, d: 8, h: 2, seed: 641, biases: true, mask: () => padding([6, 3], 6) }),
+    call: mhaCall,
+  }),
+  // B = 3, h = 2: without the head axis the mask does not broadcast at all.
+  valueCheck({
+    exercise: "2.3",
+    name: "values, padding mask [3,1,6] (lengths 6,4,2): xq [3,5,8], xkv [3,6,8], 2 heads",
+    points: 2,
+    inputs: mha({ b: 3, tq: 5, tk: 6, d: 8, h: 2, seed: 651, biases: true, mask: () => padding([6, 4, 2], 6) }),
+    call: mhaCall,
+  }),
+  valueCheck({ exercise: "2.3", name: "values, per-head mask [2,2,4,5] (rank 4): xq [2,4,8], xkv [2,5,8], 2 heads", points: 2, inputs: mha({ b: 2, tq: 4, tk: 5, d: 8, h: 2, seed: 661, biases: true, mask: () => perHeadMask(2, 2, 4, 5) }), call: mhaCall }),
+  valueCheck({
+    exercise: "2.3",
+    name: "agrees with PyTorch's nn.MultiheadAttention (4 cases: self/cross, causal and key-padding masks; output and per-head weights)",
+    points: 3,
+    inputs: torchCases,
+    call: (m, a) => a.cases.map((c) => mhaCall(m, c)),
+    judge: (got, _expected, a) => expectResultClose("PyTorch case", got, a.expected),
+  }),
+  valueCheck({
+    exercise: "2.3",
+    name: "weights: each head's rows sum to 1 and masked weights are exactly 0",
+    points: 2,
+    inputs: mha({ b: 3, tq: 5, tk: 6, d: 12, h: 3, seed: 671, biases: true, mask: () => padding([6, 4, 2], 6) }),
+    call: mhaCall,
+    judge: (got, _e, args) => expectHeadWeights(got, args),
+  }),
+  shapeDtypeCheck({ exercise: "2.3", name: "output [B,Tq,d] and weights [B,h,Tq,Tk], dtype float32", points: 2, inputs: mha({ b: 2, tq: 3, tk: 7, d: 12, h: 3, seed: 681 }), call: mhaCall }),
+  leakCheck({
+    exercise: "2.3",
+    name: "no leaked tensors (with and without a mask)",
+    points: 2,
+    cases: () => [mha({ b: 2, tq: 5, d: 8, h: 2, seed: 691, biases: true })(), mha({ b: 2, tq: 4, tk: 6, d: 8, h: 2, seed: 692, mask: () => padding([6, 3], 6) })()],
+    call: mhaCall,
+  }),
+  inputsIntactCheck({ exercise: "2.3", name: "inputs (weights, biases, xq, xkv, mask) not modified or disposed", points: 1, inputs: mha({ b: 2, tq: 4, tk: 6, d: 8, h: 2, seed: 701, biases: true, mask: () => padding([6, 3], 6) }), call: mhaCall }),
+  mhaBad("error for d not divisible by numHeads", "x [2,5,8], numHeads 3", [/\b8\b/, /\b3\b/], "d = 8 and numHeads = 3", () => ({ ...mha({ b: 2, tq: 5, d: 8, h: 2, seed: 711 })(), numHeads: 3 })),
+  mhaBad("error for weights of the wrong width", "xq, xkv [2,5,8], wq/wk/wv/wo [6,6]", ["6,6", /\b8\b/], "the weights' shape [6,6] and the width 8 of the inputs", () => ({
+    ...mhaParams(6, 2, 721, false),
+    xq: randn([2, 5, 8], 725),
+    xkv: randn([2, 5, 8], 726),
+  })),
+  mhaBad("error for xkv with a different batch size", "xq [2,5,8], xkv [3,6,8]", ["2,5,8", "3,6,8"], "the shapes [2,5,8] and [3,6,8]", () => ({
+    ...mhaParams(8, 2, 731, false),
+    xq: randn([2, 5, 8], 735),
+    xkv: randn([3, 6, 8], 736),
+  })),
+  mhaBad("error for a mask that does not broadcast", "xq [2,5,8], xkv [2,6,8], mask [5,5]", ["5,5"], "the mask's shape [5,5]", () => ({
+    ...mhaParams(8, 2, 741, false),
+    xq: randn([2, 5, 8], 745),
+    xkv: randn([2, 6, 8], 746),
+    mask: causal(5),
+  })),
+];
+
+// ---------------------------------------------------------------------------------------------
+// 2.4 sinusoidalPositionalEncoding
+
+type PeArgs = { t: number; d: number };
+const peCall = (m: M, a: PeArgs): unknown => m.sinusoidalPositionalEncoding(a.t, a.d);
+const pe = (t: number, d: number) => (): PeArgs => ({ t, d });
+
+/** PE[p, 2i]² + PE[p, 2i+1]² = 1: each (sin, cos) pair shares its angle. */
+function expectUnitPairs(got: unknown): void {
+  const g = requireLiveTensor("output", got);
+  const v = g.dataSync();
+  for (let i = 0; i + 1 < v.length; i += 2) {
+    const s = v[i] * v[i] + v[i + 1] * v[i + 1];
+    if (!(Math.abs(s - 1) <= 1e-4)) {
+      throw new CheckFailure(`PE${fmtIndex(i, g.shape)}² + PE${fmtIndex(i + 1, g.shape)}² = ${fmtNum(s)}, expected 1: columns 2i and 2i+1 must be the sin and cos of the same angle`);
+    }
+  }
+}
+
+export const PE_CHECKS: readonly Check<M>[] = [
+  valueCheck({ exercise: "2.4", name: "values, T = 6, d = 8", points: 2, inputs: pe(6, 8), call: peCall }),
+  valueCheck({ exercise: "2.4", name: "values, T = 50, d = 16", points: 2, inputs: pe(50, 16), call: peCall }),
+  valueCheck({ exercise: "2.4", name: "values, T = 1, d = 2 and T = 3, d = 4", points: 1, inputs: pe(1, 2), call: (m) => [m.sinusoidalPositionalEncoding(1, 2), m.sinusoidalPositionalEncoding(3, 4)] }),
+  valueCheck({ exercise: "2.4", name: "PE[p,2i]² + PE[p,2i+1]² = 1 (T = 20, d = 12)", points: 1, inputs: pe(20, 12), call: peCall, judge: (got) => expectUnitPairs(got) }),
+  shapeDtypeCheck({ exercise: "2.4", name: "shape [T,d], dtype float32", points: 1, inputs: pe(7, 10), call: peCall }),
+  leakCheck({ exercise: "2.4", name: "no leaked tensors", points: 1, cases: () => [pe(9, 8)()], call: peCall }),
+  badInputCheck<M>({
+    exercise: "2.4",
+    name: "odd d raises an error naming sinusoidalPositionalEncoding and d",
+    points: 1,
+    cases: [{ describe: "T = 4, d = 7", call: (m) => m.sinusoidalPositionalEncoding(4, 7), mention: [/\b7\b/], mentionText: "the odd d = 7" }],
+  }),
+  badInputCheck<M>({
+    exercise: "2.4",
+    name: "T = 0 raises an error naming sinusoidalPositionalEncoding",
+    points: 1,
+    cases: [{ describe: "T = 0, d = 8", call: (m) => m.sinusoidalPositionalEncoding(0, 8), mention: [/\b0\b/], mentionText: "the bad T = 0" }],
+  }),
+];

@@ -1,0 +1,279 @@
+/**
+ * Misconception variants and correct alternatives for the exercises in lib/multihead.ts
+ * (2.1 splitHeads, 2.2 mergeHeads, 2.3 multiHeadAttention, 2.4 sinusoidalPositionalEncoding).
+ *
+ * Like misconceptions/attention.ts: self-contained (never the student's code nor the reference),
+ * tf.tidy, no input validation. `mhaWith({})` is a correct multi-head attention; the blocks
+ * variants (misconceptions/blocks.ts) build on it.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { fmtShape, LabInputError, requireInt } from "../../../lib/support/checks";
+import type { Alternative, Misconception, MultiheadModule } from "../../grader/types";
+
+type SplitHeads = MultiheadModule["splitHeads"];
+type MergeHeads = MultiheadModule["mergeHeads"];
+export type Mha = MultiheadModule["multiHeadAttention"];
+type Pe = MultiheadModule["sinusoidalPositionalEncoding"];
+type MhaResult = ReturnType<Mha>;
+
+type SplitMode = "reference" | "no-transpose" | "interleaved";
+
+function split(x: tf.Tensor, h: number, mode: SplitMode = "reference"): tf.Tensor {
+  const [b, t, d] = x.shape as number[];
+  if (mode === "no-transpose") return tf.reshape(x, [b, h, t, d / h]);
+  if (mode === "interleaved") return tf.transpose(tf.reshape(x, [b, t, d / h, h]), [0, 3, 1, 2]);
+  return tf.transpose(tf.reshape(x, [b, t, h, d / h]), [0, 2, 1, 3]);
+}
+
+function merge(x: tf.Tensor, transpose = true): tf.Tensor {
+  const [b, h, t, dh] = x.shape as number[];
+  return transpose ? tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, h * dh]) : tf.reshape(x, [b, t, h * dh]);
+}
+
+/** y = x·W + b over the last axis of x (W [d_in, d_out]); `transposeW`: y = x·Wᵀ + b. */
+export function dense(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor, transposeW = false): tf.Tensor {
+  const din = x.shape[x.rank - 1];
+  const dout = (transposeW ? w.shape[0] : w.shape[1]) as number;
+  const y = tf.reshape(tf.matMul(tf.reshape(x, [-1, din]), w, false, transposeW), [...x.shape.slice(0, -1), dout]);
+  return bias ? tf.add(y, bias) : y;
+}
+
+export interface MhaOptions {
+  split?: SplitMode;
+  /** false: merge heads with a plain reshape. */
+  mergeTranspose?: boolean;
+  noOutputProjection?: boolean;
+  /** Apply a rank-2/3 mask to the [B, h, Tq, Tk] scores as it is (no head axis inserted). */
+  maskNoHeadAxis?: boolean;
+  /** Scale the scores by 1/sqrt(d) (the model width) instead of 1/sqrt(d/h). */
+  scaleByModelWidth?: boolean;
+  /** y = x·Wᵀ (PyTorch's layout used directly). */
+  transposeWeights?: boolean;
+}
+
+/** Multi-head attention with one deliberate mistake, selected by `o`; with no options it is correct. */
+export function mhaWith(o: MhaOptions): Mha {
+  return (p, xq, xkv, mask) =>
+    tf.tidy(() => {
+      const h = p.numHeads;
+      const d = xq.shape[2] as number;
+      const tw = Boolean(o.transposeWeights);
+      const q = split(dense(xq, p.wq, p.bq, tw), h, o.split);
+      const k = split(dense(xkv, p.wk, p.bk, tw), h, o.split);
+      const v = split(dense(xkv, p.wv, p.bv, tw), h, o.split);
+      const scale = 1 / Math.sqrt(o.scaleByModelWidth ? d : d / h);
+      let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, h, Tq, Tk]
+      let allowed: tf.Tensor | undefined;
+      if (mask !== undefined) {
+        let m = mask;
+        if (!o.maskNoHeadAxis && mask.rank === 3) m = tf.expandDims(mask, 1);
+        allowed = tf.cast(tf.notEqual(m, 0), "float32");
+        scores = tf.add(tf.mul(scores, allowed), tf.mul(tf.sub(1, allowed), -1e9));
+      }
+      let weights = tf.softmax(scores);
+      if (allowed) weights = tf.mul(weights, allowed);
+      const merged = merge(tf.matMul(weights, v), o.mergeTranspose !== false);
+      const output = o.noOutputProjection ? merged : dense(merged, p.wo, p.bo, tw);
+      return { output, weights };
+    }) as MhaResult;
+}
+
+/** Every "[2,3,4]" / "2,3,4" / "2x3x4" shape in a message, as "2,3,4". */
+function shapesIn(message: string): string[] {
+  return (message.replace(/\s+/g, "").replace(/(\d)[x×](?=\d)/g, "$1,").match(/\d+(?:,\d+)+/g) ?? []);
+}
+
+/**
+ * The student's error names the same shapes as the variant's (e.g. tfjs's "Operands could not be
+ * broadcast together with shapes 3,2,5,6 and 3,1,6." against their own
+ * "scaledDotProductAttention: mask [3,1,6] does not broadcast to the scores [3,2,5,6]").
+ */
+export function sameShapesMentioned(studentMessage: string, variantMessage: string): boolean {
+  const want = shapesIn(variantMessage);
+  const got = new Set(shapesIn(studentMessage));
+  return want.length >= 2 && want.every((s) => got.has(s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2.1 splitHeads, 2.2 mergeHeads
+
+export const SPLIT_HEADS_MISCONCEPTIONS: readonly Misconception<SplitHeads>[] = [
+  {
+    exercise: "2.1",
+    id: "no-transpose",
+    looksLike: "heads split by reshaping straight to [B, h, T, d/h] (without the transpose, heads mix positions)",
+    fix: "reshape to [B, T, h, d/h] first, then tf.transpose(…, [0, 2, 1, 3]) to move the head axis before T",
+    fn: (x, h) => tf.tidy(() => split(x, h, "no-transpose")),
+  },
+  {
+    exercise: "2.1",
+    id: "interleaved",
+    looksLike: "heads taking every h-th feature (reshape to [B, T, d/h, h]) instead of consecutive blocks of d/h features",
+    fix: "head i takes features i·d/h … (i+1)·d/h − 1: reshape to [B, T, h, d/h] (h before d/h), then transpose [0, 2, 1, 3]",
+    fn: (x, h) => tf.tidy(() => split(x, h, "interleaved")),
+  },
+];
+
+export const MERGE_HEADS_MISCONCEPTIONS: readonly Misconception<MergeHeads>[] = [
+  {
+    exercise: "2.2",
+    id: "no-transpose",
+    looksLike: "heads merged by reshaping [B, h, T, dh] straight to [B, T, h·dh] (without the transpose)",
+    fix: "tf.transpose(x, [0, 2, 1, 3]) to [B, T, h, dh] first, then reshape to [B, T, h·dh]",
+    fn: (x) => tf.tidy(() => merge(x, false)),
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// 2.3 multiHeadAttention
+
+export const MHA_MISCONCEPTIONS: readonly Misconception<Mha>[] = [
+  {
+    exercise: "2.3",
+    id: "split-no-transpose",
+    looksLike: "multi-head attention with the heads split by a plain reshape to [B, h, T, d/h] (no transpose)",
+    fix: "split each of Q, K, V with a reshape to [B, T, h, d/h] followed by a transpose to [B, h, T, d/h] (your splitHeads)",
+    fn: mhaWith({ split: "no-transpose" }),
+  },
+  {
+    exercise: "2.3",
+    id: "merge-no-transpose",
+    looksLike: "multi-head attention with the heads merged by a plain reshape (no transpose back to [B, T, h, dh])",
+    fix: "merge with a transpose to [B, T, h, dh] and then a reshape to [B, T, d] (your mergeHeads)",
+    fn: mhaWith({ mergeTranspose: false }),
+  },
+  {
+    exercise: "2.3",
+    id: "no-output-projection",
+    looksLike: "multi-head attention without the output projection",
+    fix: "after merging the heads, apply the output projection: output = merged·wo + bo",
+    fn: mhaWith({ noOutputProjection: true }),
+  },
+  {
+    exercise: "2.3",
+    id: "mask-no-head-axis",
+    looksLike: "multi-head attention applying a [B, Tq, Tk] or [B, 1, Tk] mask to the [B, h, Tq, Tk] scores without inserting the head axis (it broadcasts against the wrong axes)",
+    fix: "a mask of rank 3 is the same for every head: reshape it to [B, 1, Tq, Tk] (tf.expandDims(mask, 1)) before using it on the per-head scores",
+    fn: mhaWith({ maskNoHeadAxis: true }),
+    errorLike: sameShapesMentioned,
+  },
+  {
+    exercise: "2.3",
+    id: "scale-sqrt-d",
+    looksLike: "multi-head attention with the scores scaled by 1/sqrt(d) (the model width) instead of 1/sqrt(d/h)",
+    fix: "each head works in d_k = d/h dimensions: scale by 1/sqrt(d/h) (scaledDotProductAttention on the split heads does that)",
+    fn: mhaWith({ scaleByModelWidth: true }),
+  },
+  {
+    exercise: "2.3",
+    id: "weights-transposed",
+    looksLike: "multi-head attention computing x·Wᵀ (PyTorch's nn.Linear layout) instead of x·W",
+    fix: "the kit's convention is y = x·W + b with W [d_in, d_out]: tf.matMul(x, W), no transpose",
+    fn: mhaWith({ transposeWeights: true }),
+  },
+];
+
+export const MHA_ALTERNATIVES: readonly Alternative<Mha>[] = [
+  {
+    exercise: "2.3",
+    id: "per-head-loop",
+    description: "loops over the heads, slicing each head's columns out of wq, wk, wv and its rows out of wo, and sums the heads' projected outputs",
+    fn: (p, xq, xkv, mask) => {
+      const fn = "multiHeadAttention";
+      for (const [name, x] of [["xq", xq], ["xkv", xkv]] as const) {
+        if (!(x instanceof tf.Tensor) || x.rank !== 3) throw new LabInputError(`${fn}: ${name} must be a rank-3 tf.Tensor [B, T, d]`);
+      }
+      const [b, tq, d] = xq.shape as number[];
+      const tk = xkv.shape[1] as number;
+      if (xkv.shape[0] !== b || xkv.shape[2] !== d) throw new LabInputError(`${fn}: xq ${fmtShape(xq.shape)} and xkv ${fmtShape(xkv.shape)} differ in batch size or width`);
+      const h = requireInt(fn, "numHeads", p.numHeads, 1);
+      if (d % h !== 0) throw new LabInputError(`${fn}: width ${d} is not divisible by ${h} heads`);
+      for (const w of [p.wq, p.wk, p.wv, p.wo]) {
+        if (w.shape[0] !== d || w.shape[1] !== d) throw new LabInputError(`${fn}: a weight has shape ${fmtShape(w.shape)}, expected [${d},${d}] for inputs ${fmtShape(xq.shape)}`);
+      }
+      let m: tf.Tensor | undefined;
+      if (mask !== undefined) {
+        const target = mask.rank === 4 ? [b, h, tq, tk] : [b, tq, tk];
+        const ok = mask.rank <= target.length && mask.shape.every((s, i) => s === 1 || s === target[target.length - mask.rank + i]);
+        if (!ok) throw new LabInputError(`${fn}: mask ${fmtShape(mask.shape)} does not broadcast to ${fmtShape(target)}`);
+        m = mask;
+      }
+      const dh = d / h;
+      return tf.tidy(() => {
+        const cols = (w: tf.Tensor, bias: tf.Tensor | undefined, i: number) => [w.slice([0, i * dh], [d, dh]), bias?.slice([i * dh], [dh])] as const;
+        const allowed = m === undefined ? undefined : tf.notEqual(m.rank === 4 ? m : tf.reshape(m, [...(m.rank === 3 ? [m.shape[0]] : []), ...m.shape.slice(-2)]), 0);
+        let output: tf.Tensor = p.bo ? tf.reshape(p.bo, [1, 1, d]) : tf.zeros([1, 1, d]);
+        const heads: tf.Tensor[] = [];
+        for (let i = 0; i < h; i++) {
+          const q = dense(xq, ...cols(p.wq, p.bq, i));
+          const k = dense(xkv, ...cols(p.wk, p.bk, i));
+          const v = dense(xkv, ...cols(p.wv, p.bv, i));
+          let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // [B, Tq, Tk]
+          let keep: tf.Tensor | undefined;
+          if (allowed) {
+            keep = tf.broadcastTo(allowed.rank === 4 ? tf.squeeze(tf.slice(tf.broadcastTo(allowed, [b, h, tq, tk]), [0, i, 0, 0], [b, 1, tq, tk]), [1]) : allowed, [b, tq, tk]);
+            scores = tf.where(keep, scores, tf.fill([b, tq, tk], -1e9));
+          }
+          let w = tf.softmax(scores);
+          if (keep) w = tf.where(keep, w, tf.zerosLike(w));
+          heads.push(w);
+          output = tf.add(output, dense(tf.matMul(w, v), p.wo.slice([i * dh, 0], [dh, d])));
+        }
+        return { output, weights: tf.stack(heads, 1) };
+      }) as MhaResult;
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// 2.4 sinusoidalPositionalEncoding
+
+function peWith(o: { halves?: boolean; exponent?: "2i" | "i" }): Pe {
+  return (numPositions, d) =>
+    tf.tidy(() => {
+      const pos = tf.range(0, numPositions).reshape([numPositions, 1]);
+      const i = tf.range(0, d / 2); // pair index
+      const exponent = o.exponent === "i" ? tf.div(i, d) : tf.div(tf.mul(i, 2), d);
+      const angles = tf.div(pos, tf.pow(10000, exponent)); // [T, d/2]
+      if (o.halves) return tf.concat([tf.sin(angles), tf.cos(angles)], 1) as tf.Tensor2D;
+      return tf.reshape(tf.stack([tf.sin(angles), tf.cos(angles)], 2), [numPositions, d]) as tf.Tensor2D;
+    });
+}
+
+export const PE_MISCONCEPTIONS: readonly Misconception<Pe>[] = [
+  {
+    exercise: "2.4",
+    id: "halves",
+    looksLike: "a positional encoding with all the sines in the first half of the features and all the cosines in the second",
+    fix: "interleave: column 2i is sin, column 2i+1 is cos of the same angle (stack [sin, cos] on a new last axis, then reshape to [T, d])",
+    fn: peWith({ halves: true }),
+  },
+  {
+    exercise: "2.4",
+    id: "exponent-i-over-d",
+    looksLike: "a positional encoding with angles p / 10000^(i/d) for pair i instead of p / 10000^(2i/d)",
+    fix: "the exponent is 2i/d, where 2i is the even feature index of pair i (tf.range(0, d, 2) gives 2i directly)",
+    fn: peWith({ exponent: "i" }),
+  },
+];
+
+export const PE_ALTERNATIVES: readonly Alternative<Pe>[] = [
+  {
+    exercise: "2.4",
+    id: "js-loops",
+    description: "fills the table with JavaScript loops and Math.sin / Math.cos",
+    fn: (numPositions, d) => {
+      const fn = "sinusoidalPositionalEncoding";
+      requireInt(fn, "numPositions", numPositions, 1);
+      requireInt(fn, "d", d, 2);
+      if (d % 2 !== 0) throw new LabInputError(`${fn}: d must be even, got ${d} (shape ${fmtShape([numPositions, d])})`);
+      const rows = Array.from({ length: numPositions }, (_, p) =>
+        Array.from({ length: d }, (_, j) => {
+          const angle = p / Math.pow(10000, (j - (j % 2)) / d);
+          return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+        }),
+      );
+      return tf.tensor2d(rows, [numPositions, d], "float32");
+    },
+  },
+];
