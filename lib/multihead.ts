@@ -64,6 +64,9 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor {
  * Q = xq·wq + bq, K = xkv·wk + bk, V = xkv·wv + bv; split into h heads; scaled dot-product
  * attention per head; merge heads; output = merged·wo + bo.
  * Returns { output: [B, Tq, d], weights: [B, h, Tq, Tk] }.
+ * Project with 2-D products (reshape x to [B·T, d], multiply by W, reshape back): in tfjs 4.22
+ * the gradient of tf.matMul is wrong when batch dims broadcast ([B, T, d]·[d, d]), which would
+ * break training through your function in section 11.
  */
 export function multiHeadAttention(params: MultiHeadParams, xq: tf.Tensor, xkv: tf.Tensor, mask?: tf.Tensor): MultiHeadResult {
   return todo("2.3");

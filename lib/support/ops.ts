@@ -33,6 +33,15 @@ export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, tran
   if (tf.getBackend() !== "wasm" || m * k * n < LOOP_MIN_WORK) {
     return tf.matMul(a, b, transposeA, transposeB);
   }
+  if (count === 1) {
+    // One matrix: a plain 2-D product. (Also required for training: tfjs's gradient of unstack
+    // fails when there is a single slice, "Argument tensors passed to stack must be a Tensor[]".)
+    return tf.tidy(() => {
+      const a2 = a.reshape([a.shape[a.rank - 2], a.shape[a.rank - 1]]);
+      const b2 = b.reshape([b.shape[b.rank - 2], b.shape[b.rank - 1]]);
+      return tf.matMul(a2, b2, transposeA, transposeB).reshape([...batch, m, n]);
+    });
+  }
   return tf.tidy(() => {
     const swap = (x: tf.Tensor, t: boolean) => {
       const x3 = x.reshape([count, x.shape[x.rank - 2], x.shape[x.rank - 1]]);

@@ -165,8 +165,11 @@ export function heatmapGrid(
     // Axis titles on the outer panels only (left column, bottom row): between panels they overlap.
     const xTitle = i + cols >= panels.length ? o.xTitle ?? "" : "";
     const yTitle = i % cols === 0 ? o.yTitle ?? "" : "";
-    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle } };
-    layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: yTitle } };
+    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle }, automargin: true };
+    // Row labels (e.g. words) are shared: drawn once, left of the first column. On inner panels
+    // they would spill into the gap and over the neighbouring panel.
+    const yLabels = o.y === undefined || i % cols === 0;
+    layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: yTitle }, automargin: true, showticklabels: yLabels };
     if (p.title) {
       (layout.annotations as unknown[]).push({
         text: p.title, showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`,

@@ -10,17 +10,19 @@ import { lines, livePlot } from "./plot";
 export function glorot(shape: [number, number], seed: number, name?: string): tf.Variable {
   if (!Number.isInteger(seed) || seed === 0) throw new Error(`glorot: seed must be a non-zero integer, got ${seed}`);
   const std = Math.sqrt(2 / (shape[0] + shape[1]));
-  return tf.variable(tf.randomNormal(shape, 0, std, "float32", seed), true, name);
+  // tidy: tf.variable keeps its own reference to the initial values, so the initial tensor can go
+  // (left alive, it would be one extra tensor per variable that nothing can ever dispose).
+  return tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, "float32", seed), true, name));
 }
 
 /** A trainable tensor of zeros (biases, layer-norm beta). */
 export function zerosVar(shape: number[], name?: string): tf.Variable {
-  return tf.variable(tf.zeros(shape), true, name);
+  return tf.tidy(() => tf.variable(tf.zeros(shape), true, name));
 }
 
 /** A trainable tensor of ones (layer-norm gamma). */
 export function onesVar(shape: number[], name?: string): tf.Variable {
-  return tf.variable(tf.ones(shape), true, name);
+  return tf.tidy(() => tf.variable(tf.ones(shape), true, name));
 }
 
 /**
