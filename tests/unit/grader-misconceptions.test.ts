@@ -161,3 +161,17 @@ describe("typical broken implementations", () => {
     expect(outcome.feedback).toBe(`lib/${ex.module}.ts does not export a function named causalMask (keep the name and the export)`);
   });
 });
+
+describe("2.3 gradient check", () => {
+  it("a multiHeadAttention tfjs cannot differentiate loses the check, with the 2-D product hint; the reference passes", async () => {
+    const check = checksFor("2.3").find((c) => c.name.startsWith("trainable"));
+    expect(check).toBeDefined();
+    const ok = await runCheck(check!, multihead, multihead, { timeoutMs: 10_000 });
+    expect(ok.passed).toBe(true);
+    const bad = await runCheck(check!, { ...multihead, multiHeadAttention: mhaWith({ broadcastMatMul: true }) }, multihead, { timeoutMs: 10_000 });
+    expect(bad.passed).toBe(false);
+    expect(bad.feedback).toMatch(/tf\.grads through your multiHeadAttention failed.*project with 2-D products/);
+    const wrong = await runCheck(check!, { ...multihead, multiHeadAttention: mhaWith({ scaleByModelWidth: true }) }, multihead, { timeoutMs: 10_000 });
+    expect(wrong.feedback).toMatch(/^gradient \[wq, wk, wv, wo\]\[0\]: max abs difference/);
+  });
+});

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { mergeHeads as refMergeHeads, splitHeads as refSplitHeads, type MultiHeadParams } from "../../../solutions/multihead";
 import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../grader/compare";
 import type { Check, MultiheadModule } from "../../grader/types";
+import { errorMessage, restoreEngine, snapshotEngine } from "../../grader/watchdog";
 import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../grader/builders";
 import { loadPytorchFixtures, toTensor, toTensors } from "../../fixtures/pytorch";
 
@@ -179,6 +180,47 @@ function torchCases(): TorchArgs {
   };
 }
 
+/**
+ * Notebook 02 trains through the student's multiHeadAttention: its gradients with respect to the
+ * projections must exist and equal the reference's. A failing tf.grads leaves tfjs's engine
+ * mid-backprop, so the engine state is restored before reporting.
+ */
+const gradientCheck: Check<M> = {
+  exercise: "2.3",
+  name: "trainable: gradients of the output w.r.t. wq, wk, wv, wo (tf.grads through your function)",
+  points: 1,
+  run(impl: M, ref: M): void {
+    const a = mha({ b: 2, tq: 4, tk: 5, d: 8, h: 2, seed: 685, biases: true, mask: () => padding([5, 3], 5) })();
+    const gradsOf = (m: M) =>
+      tf.tidy(() => {
+        const probe = randn(a.xq.shape as number[], 686); // a fixed direction to differentiate along
+        const f = (wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, wo: tf.Tensor) =>
+          tf.sum(tf.mul(m.multiHeadAttention({ ...a, wq, wk, wv, wo }, a.xq, a.xkv, a.mask).output, probe)) as tf.Scalar;
+        return tf.grads(f)([a.wq, a.wk, a.wv, a.wo]);
+      });
+    const want = gradsOf(ref);
+    const snap = snapshotEngine();
+    let got: tf.Tensor[];
+    try {
+      got = gradsOf(impl);
+    } catch (e) {
+      restoreEngine(snap);
+      tf.dispose(want);
+      const msg = errorMessage(e);
+      if (!/gradient/i.test(msg)) throw e; // the forward pass failed: reported like any other check
+      throw new CheckFailure(
+        `tf.grads through your multiHeadAttention failed with "${msg}": tfjs 4.22 cannot differentiate tf.matMul when batch dims broadcast ` +
+          "([B, T, d]·[d, d]); project with 2-D products (reshape x to [B·T, d], multiply, reshape back)",
+      );
+    }
+    try {
+      expectResultClose("gradient [wq, wk, wv, wo]", got, want);
+    } finally {
+      tf.dispose([...want, ...got]);
+    }
+  },
+};
+
 function mhaBad(name: string, describe: string, mention: (string | RegExp)[], mentionText: string, make: () => MhaArgs): Check<M> {
   return badInputCheck<M>({ exercise: "2.3", name, points: 1, cases: [{ describe, call: (m) => mhaCall(m, make()), mention, mentionText }] });
 }
@@ -221,7 +263,8 @@ export const MHA_CHECKS: readonly Check<M>[] = [
     call: mhaCall,
     judge: (got, _e, args) => expectHeadWeights(got, args),
   }),
-  shapeDtypeCheck({ exercise: "2.3", name: "output [B,Tq,d] and weights [B,h,Tq,Tk], dtype float32", points: 2, inputs: mha({ b: 2, tq: 3, tk: 7, d: 12, h: 3, seed: 681 }), call: mhaCall }),
+  shapeDtypeCheck({ exercise: "2.3", name: "output [B,Tq,d] and weights [B,h,Tq,Tk], dtype float32", points: 1, inputs: mha({ b: 2, tq: 3, tk: 7, d: 12, h: 3, seed: 681 }), call: mhaCall }),
+  gradientCheck,
   leakCheck({
     exercise: "2.3",
     name: "no leaked tensors (with and without a mask)",

@@ -49,6 +49,8 @@ export interface MhaOptions {
   scaleByModelWidth?: boolean;
   /** y = x·Wᵀ (PyTorch's layout used directly). */
   transposeWeights?: boolean;
+  /** Project with tf.matMul([B, T, d], [d, d]): right values, but tfjs 4.22 cannot differentiate it. */
+  broadcastMatMul?: boolean;
 }
 
 /** Multi-head attention with one deliberate mistake, selected by `o`; with no options it is correct. */
@@ -58,9 +60,11 @@ export function mhaWith(o: MhaOptions): Mha {
       const h = p.numHeads;
       const d = xq.shape[2] as number;
       const tw = Boolean(o.transposeWeights);
-      const q = split(dense(xq, p.wq, p.bq, tw), h, o.split);
-      const k = split(dense(xkv, p.wk, p.bk, tw), h, o.split);
-      const v = split(dense(xkv, p.wv, p.bv, tw), h, o.split);
+      const project = (x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor) =>
+        o.broadcastMatMul ? (bias ? tf.add(tf.matMul(x, w), bias) : tf.matMul(x, w)) : dense(x, w, bias, tw);
+      const q = split(project(xq, p.wq, p.bq), h, o.split);
+      const k = split(project(xkv, p.wk, p.bk), h, o.split);
+      const v = split(project(xkv, p.wv, p.bv), h, o.split);
       const scale = 1 / Math.sqrt(o.scaleByModelWidth ? d : d / h);
       let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, h, Tq, Tk]
       let allowed: tf.Tensor | undefined;
@@ -73,7 +77,7 @@ export function mhaWith(o: MhaOptions): Mha {
       let weights = tf.softmax(scores);
       if (allowed) weights = tf.mul(weights, allowed);
       const merged = merge(tf.matMul(weights, v), o.mergeTranspose !== false);
-      const output = o.noOutputProjection ? merged : dense(merged, p.wo, p.bo, tw);
+      const output = o.noOutputProjection ? merged : project(merged, p.wo, p.bo);
       return { output, weights };
     }) as MhaResult;
 }
