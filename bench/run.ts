@@ -6,8 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
+import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
