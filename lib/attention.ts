@@ -12,14 +12,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { todo } from "./support/exercises";
-
-/** What scaledDotProductAttention returns. */
-export interface AttentionResult {
-  /** [..., Tq, dv]: for each query, the weighted average of the values. */
-  output: tf.Tensor;
-  /** [..., Tq, Tk]: how much query i attends to key j; each row sums to 1 (0 for a fully masked row). */
-  weights: tf.Tensor;
-}
+import type { AttentionResult } from "./support/types";
+// The types these functions take and return (AttentionResult) are defined once, in lib/support/types.ts.
+export type { AttentionResult } from "./support/types";
 
 /**
  * Exercise 1.1: softmax along `axis`, numerically stable.

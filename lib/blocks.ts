@@ -13,58 +13,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { todo } from "./support/exercises";
-import { MultiHeadParams } from "./multihead";
-
-/** Learned scale and shift of a layer norm, each [d]. */
-export interface LayerNormParams {
-  gamma: tf.Tensor;
-  beta: tf.Tensor;
-}
-
-/** Position-wise feed-forward weights: w1 [d, dff], b1 [dff], w2 [dff, d], b2 [d]. */
-export interface FeedForwardParams {
-  w1: tf.Tensor;
-  b1: tf.Tensor;
-  w2: tf.Tensor;
-  b2: tf.Tensor;
-}
-
-export interface EncoderLayerParams {
-  selfAttn: MultiHeadParams;
-  ffn: FeedForwardParams;
-  /** Before self-attention. */
-  norm1: LayerNormParams;
-  /** Before the feed-forward network. */
-  norm2: LayerNormParams;
-}
-
-export interface DecoderLayerParams {
-  selfAttn: MultiHeadParams;
-  crossAttn: MultiHeadParams;
-  ffn: FeedForwardParams;
-  /** Before masked self-attention. */
-  norm1: LayerNormParams;
-  /** Before cross-attention (applied to the decoder stream only, not to memory). */
-  norm2: LayerNormParams;
-  /** Before the feed-forward network. */
-  norm3: LayerNormParams;
-}
-
-export interface EncoderLayerResult {
-  /** [B, T, d] */
-  output: tf.Tensor;
-  /** [B, h, T, T] */
-  selfWeights: tf.Tensor;
-}
-
-export interface DecoderLayerResult {
-  /** [B, Ty, d] */
-  output: tf.Tensor;
-  /** [B, h, Ty, Ty]: masked self-attention. */
-  selfWeights: tf.Tensor;
-  /** [B, h, Ty, Tx]: decoder positions over encoder positions. */
-  crossWeights: tf.Tensor;
-}
+import type { LayerNormParams, FeedForwardParams, EncoderLayerParams, DecoderLayerParams, EncoderLayerResult, DecoderLayerResult } from "./support/types";
+// The types these functions take and return (LayerNormParams, FeedForwardParams, …) are defined once, in lib/support/types.ts.
+export type { LayerNormParams, FeedForwardParams, EncoderLayerParams, DecoderLayerParams, EncoderLayerResult, DecoderLayerResult } from "./support/types";
 
 /**
  * Exercise 3.1: normalise each position's features (the last axis) to mean 0 and variance 1,

@@ -10,14 +10,8 @@ import {
   requireTensor,
 } from "../lib/support/checks";
 import { batchMatMul } from "../lib/support/ops";
-
-/** What scaledDotProductAttention returns. */
-export interface AttentionResult {
-  /** [..., Tq, dv]: for each query, the weighted average of the values. */
-  output: tf.Tensor;
-  /** [..., Tq, Tk]: how much query i attends to key j; each row sums to 1 (0 for a fully masked row). */
-  weights: tf.Tensor;
-}
+import type { AttentionResult } from "../lib/support/types";
+export type { AttentionResult } from "../lib/support/types";
 
 /**
  * Exercise 1.1: softmax along `axis`, numerically stable.

@@ -9,29 +9,8 @@ import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireInt, requireTensor } from "../lib/support/checks";
 import { batchMatMul } from "../lib/support/ops";
 import { scaledDotProductAttention } from "./attention";
-
-/** Injected weights of one multi-head attention layer (model width d, h heads, d divisible by h). */
-export interface MultiHeadParams {
-  numHeads: number;
-  /** [d, d] query, key, value and output projections: y = x·W (+ b). */
-  wq: tf.Tensor;
-  wk: tf.Tensor;
-  wv: tf.Tensor;
-  wo: tf.Tensor;
-  /** Optional [d] biases. */
-  bq?: tf.Tensor;
-  bk?: tf.Tensor;
-  bv?: tf.Tensor;
-  bo?: tf.Tensor;
-}
-
-/** What multiHeadAttention returns. */
-export interface MultiHeadResult {
-  /** [B, Tq, d] */
-  output: tf.Tensor;
-  /** [B, h, Tq, Tk]: each head's attention weights. */
-  weights: tf.Tensor;
-}
+import type { MultiHeadParams, MultiHeadResult } from "../lib/support/types";
+export type { MultiHeadParams, MultiHeadResult } from "../lib/support/types";
 
 /**
  * Exercise 2.1: [B, T, d] → [B, h, T, d/h]. Head i takes features i·d/h … (i+1)·d/h − 1 of

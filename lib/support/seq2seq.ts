@@ -19,8 +19,8 @@ import type {
   EncoderLayerResult,
   FeedForwardParams,
   LayerNormParams,
-} from "../blocks";
-import type { MultiHeadParams } from "../multihead";
+  MultiHeadParams,
+} from "./types";
 import { fmtShape, LabInputError } from "./checks";
 import { accuracy, crossEntropy, embed, glorot, onesVar, trainLoop, TrainResult, zerosVar } from "./train";
 

@@ -1,0 +1,96 @@
+/**
+ * The data types exercises take and return: one definition, shared by your files in lib/, the
+ * reference in solutions/ and the support code (both lib/ and solutions/ re-export them).
+ */
+import type * as tf from "@tensorflow/tfjs";
+
+// ---------------------------------------------------------------------------------------------
+// attention.ts
+
+/** What scaledDotProductAttention returns. */
+export interface AttentionResult {
+  /** [..., Tq, dv]: for each query, the weighted average of the values. */
+  output: tf.Tensor;
+  /** [..., Tq, Tk]: how much query i attends to key j; each row sums to 1 (0 for a fully masked row). */
+  weights: tf.Tensor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// multihead.ts
+
+/** Injected weights of one multi-head attention layer (model width d, h heads, d divisible by h). */
+export interface MultiHeadParams {
+  numHeads: number;
+  /** [d, d] query, key, value and output projections: y = x·W (+ b). */
+  wq: tf.Tensor;
+  wk: tf.Tensor;
+  wv: tf.Tensor;
+  wo: tf.Tensor;
+  /** Optional [d] biases. */
+  bq?: tf.Tensor;
+  bk?: tf.Tensor;
+  bv?: tf.Tensor;
+  bo?: tf.Tensor;
+}
+
+/** What multiHeadAttention returns. */
+export interface MultiHeadResult {
+  /** [B, Tq, d] */
+  output: tf.Tensor;
+  /** [B, h, Tq, Tk]: each head's attention weights. */
+  weights: tf.Tensor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// blocks.ts
+
+/** Learned scale and shift of a layer norm, each [d]. */
+export interface LayerNormParams {
+  gamma: tf.Tensor;
+  beta: tf.Tensor;
+}
+
+/** Position-wise feed-forward weights: w1 [d, dff], b1 [dff], w2 [dff, d], b2 [d]. */
+export interface FeedForwardParams {
+  w1: tf.Tensor;
+  b1: tf.Tensor;
+  w2: tf.Tensor;
+  b2: tf.Tensor;
+}
+
+export interface EncoderLayerParams {
+  selfAttn: MultiHeadParams;
+  ffn: FeedForwardParams;
+  /** Before self-attention. */
+  norm1: LayerNormParams;
+  /** Before the feed-forward network. */
+  norm2: LayerNormParams;
+}
+
+export interface DecoderLayerParams {
+  selfAttn: MultiHeadParams;
+  crossAttn: MultiHeadParams;
+  ffn: FeedForwardParams;
+  /** Before masked self-attention. */
+  norm1: LayerNormParams;
+  /** Before cross-attention (applied to the decoder stream only, not to memory). */
+  norm2: LayerNormParams;
+  /** Before the feed-forward network. */
+  norm3: LayerNormParams;
+}
+
+export interface EncoderLayerResult {
+  /** [B, T, d] */
+  output: tf.Tensor;
+  /** [B, h, T, T] */
+  selfWeights: tf.Tensor;
+}
+
+export interface DecoderLayerResult {
+  /** [B, Ty, d] */
+  output: tf.Tensor;
+  /** [B, h, Ty, Ty]: masked self-attention. */
+  selfWeights: tf.Tensor;
+  /** [B, h, Ty, Tx]: decoder positions over encoder positions. */
+  crossWeights: tf.Tensor;
+}
