@@ -66,20 +66,8 @@ export const MERGE_HEADS_CHECKS: readonly Check<M>[] = [
 // 2.3 multiHeadAttention
 
 /** Flat, so inputsIntactCheck sees every tensor; `call` rebuilds the params object. */
-type MhaArgs = {
-  numHeads: number;
-  wq: tf.Tensor;
-  wk: tf.Tensor;
-  wv: tf.Tensor;
-  wo: tf.Tensor;
-  bq?: tf.Tensor;
-  bk?: tf.Tensor;
-  bv?: tf.Tensor;
-  bo?: tf.Tensor;
-  xq: tf.Tensor;
-  xkv: tf.Tensor;
-  mask?: tf.Tensor;
-};
+// Pick<> turns the interface into a plain object type, which the check builders' Record<string, unknown> accepts.
+type MhaArgs = Pick<MultiHeadParams, keyof MultiHeadParams> & { xq: tf.Tensor; xkv: tf.Tensor; mask?: tf.Tensor };
 
 function paramsOf(a: MhaArgs): MultiHeadParams {
   const p: MultiHeadParams = { numHeads: a.numHeads, wq: a.wq, wk: a.wk, wv: a.wv, wo: a.wo };
