@@ -6,7 +6,7 @@
  * PyTorch's weight transposed.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, requireInt, requireTensor } from "../lib/support/checks";
+import { fmtShape, LabInputError, requireBroadcastsTo, requireInt, requireTensor } from "../lib/support/checks";
 import { batchMatMul } from "../lib/support/ops";
 import { scaledDotProductAttention } from "./attention";
 import type { MultiHeadParams, MultiHeadResult } from "../lib/support/types";
@@ -81,11 +81,9 @@ export function multiHeadAttention(params: MultiHeadParams, xq: tf.Tensor, xkv: 
   checkParams(fn, params, d);
   if (mask !== undefined) {
     requireTensor(fn, "mask", mask, { pattern: "(1 = attend, 0 = blocked)" });
-    const target = mask.rank === 4 ? [b, params.numHeads, tq, tk] : [b, tq, tk];
-    const ok = mask.rank <= target.length && mask.shape.every((s, i) => s === 1 || s === target[target.length - mask.rank + i]);
-    if (!ok) {
-      throw new LabInputError(`${fn}: mask ${fmtShape(mask.shape)} does not broadcast to [B, Tq, Tk] = ${fmtShape([b, tq, tk])} (or, with a head axis, [B, h, Tq, Tk] = ${fmtShape([b, params.numHeads, tq, tk])})`);
-    }
+    // Rank 4 carries its own head axis; anything else is shared by all heads.
+    const [target, name] = mask.rank === 4 ? [[b, params.numHeads, tq, tk], "[B, h, Tq, Tk]"] : [[b, tq, tk], "[B, Tq, Tk]"];
+    requireBroadcastsTo(fn, "mask", mask.shape, target, name);
   }
   const h = params.numHeads;
   return tf.tidy(() => {

@@ -67,28 +67,6 @@ export function requireInt(fn: string, arg: string, n: unknown, min: number, max
   return n;
 }
 
-/** Broadcast shape of `a` and `b` (numpy rules), or a LabInputError naming both. */
-export function broadcastShapes(
-  fn: string,
-  a: { name: string; shape: readonly number[] },
-  b: { name: string; shape: readonly number[] },
-): number[] {
-  const rank = Math.max(a.shape.length, b.shape.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a.shape[a.shape.length - rank + i] ?? 1;
-    const db = b.shape[b.shape.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new LabInputError(
-        `${fn}: ${a.name} ${fmtShape(a.shape)} does not broadcast against ${b.name} ${fmtShape(b.shape)} ` +
-          `(dimension ${i - rank} is ${da} vs ${db})`,
-      );
-    }
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
 /** Throws unless `shape` broadcasts to exactly `target` (it may not grow the target). */
 export function requireBroadcastsTo(
   fn: string,

@@ -9,6 +9,7 @@ import * as path from "path";
 import * as tslab from "tslab";
 import { findExercise } from "./exercises";
 import { selectedImpl } from "./impl";
+import { inNotebook } from "./plot";
 
 // realpath: in a notebook this file is loaded through the notebooks/lib symlink, so __dirname is
 // notebooks/lib/support and two levels up would be notebooks/, not the project root.
@@ -26,7 +27,6 @@ export function check(...ids: string[]): void {
   if (run.status !== 0) {
     throw new Error(`check(${ids.join(", ")}): the grader failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
   }
-  const inKernel = typeof (globalThis as { __tslab__?: unknown }).__tslab__ !== "undefined";
-  if (inKernel) tslab.display.markdown(run.stdout);
+  if (inNotebook()) tslab.display.markdown(run.stdout);
   else console.log(run.stdout);
 }
