@@ -90,6 +90,16 @@ function decodeTransfer(body: string, encoding: string | undefined): string {
   return body; // 7bit, 8bit, binary, missing or garbage
 }
 
+// windows-1252 differs from ISO-8859-1 only in 0x80-0x9f (curly quotes, dashes, the euro sign).
+// Node 20's TextDecoder("windows-1252") decodes those bytes as C1 control characters instead,
+// so this one is done by hand (five bytes are unassigned and stay controls, as WHATWG says).
+const CP1252_HIGH = "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+/** Bytes (a binary string) read as windows-1252, which every byte value maps into. */
+export function decodeWindows1252(bytes: string): string {
+  return bytes.replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]);
+}
+
 const CHARSET_ALIASES: Record<string, string> = {
   chinesebig5: "big5",
   gb2312_charset: "gb2312",
@@ -118,6 +128,7 @@ export function decodeCharset(bytes: string, charset: string | undefined, stats:
     } catch {
       stats.unknownCharset++;
     }
+    if (decoder?.encoding === "windows-1252") return decodeWindows1252(bytes); // also latin1, iso-8859-1
     if (decoder) {
       const out = decoder.decode(buf);
       if (out.includes("\ufffd")) stats.invalidBytes++;
@@ -134,7 +145,7 @@ export function decodeCharset(bytes: string, charset: string | undefined, stats:
       // not this one
     }
   }
-  return new TextDecoder("windows-1252").decode(buf);
+  return decodeWindows1252(bytes);
 }
 
 const ENTITIES: Record<string, string> = {
@@ -151,7 +162,7 @@ function decodeEntities(s: string): string {
       const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
       if (!Number.isFinite(code) || code <= 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "";
       // Numeric references in the 0x80-0x9f range mean windows-1252 characters in practice.
-      if (code >= 0x80 && code <= 0x9f) return new TextDecoder("windows-1252").decode(Uint8Array.of(code));
+      if (code >= 0x80 && code <= 0x9f) return decodeWindows1252(String.fromCharCode(code));
       return String.fromCodePoint(code);
     }
     const known = ENTITIES[name.toLowerCase()];
@@ -253,20 +264,33 @@ function splitMultipart(body: string, boundary: string): string[] {
 }
 
 /**
- * Tidies decoded text: line breaks unified, control and zero-width characters and U+FFFD
- * (bytes invalid in their charset) removed, no-break spaces made spaces, runs of spaces
+ * Tidies decoded text: line breaks unified, control, zero-width and private-use characters and
+ * U+FFFD (bytes invalid in their charset) removed, no-break spaces made spaces, runs of spaces
  * collapsed, at most one blank line in a row, NFC normalised, trimmed.
  */
 export function cleanText(s: string): string {
   return s
     .replace(/\r\n?/g, "\n")
     .replace(/[\u00a0\u2000-\u200a\u202f\u205f\u3000\t\f\v]/g, " ")
-    .replace(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200d\u2060\ufeff\ufffd]/g, "")
+    .replace(/[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u200b-\u200d\u2060\ue000-\uf8ff\ufeff\ufffd]/g, "")
     .normalize("NFC")
     .replace(/ {2,}/g, " ")
     .replace(/ *\n */g, "\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
+}
+
+/**
+ * A whole header block pasted at the top of a body (a message forwarded raw) is dropped too: it
+ * carries the same routing details as real headers. Recognised by a Return-Path:, Received: or
+ * mbox "From " line first, at least three header lines, then a blank line.
+ */
+function dropPastedHeaders(text: string): string {
+  const lines = text.split("\n");
+  if (!/^(Return-Path:|Received:|From \S+@\S+ )/i.test(lines[0] ?? "")) return text;
+  let i = 1;
+  while (i < lines.length && /^([!-9;-~]+:|[ \t]+\S)/.test(lines[i])) i++;
+  return i >= 3 && i < lines.length && lines[i].trim() === "" ? lines.slice(i + 1).join("\n") : text;
 }
 
 /** The readable body of a raw message (bytes as a Buffer): see the file comment. */
@@ -283,7 +307,8 @@ export function messageBody(raw: Buffer, stats: BodyStats = emptyStats()): strin
       part = splitPart(lines.slice(start).join("\n"));
     }
   }
-  return cleanText(partText(part, stats, 0).join("\n\n"));
+  const text = partText(part, stats, 0).join("\n\n").replace(/\r\n?/g, "\n").replace(/^([ \t]*\n)+/, "");
+  return cleanText(dropPastedHeaders(text));
 }
 
 /**

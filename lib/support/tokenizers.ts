@@ -35,6 +35,8 @@ export const ARPABET: readonly string[] = Object.freeze(
   "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH".split(" "),
 );
 
+const PHONEMES = new Set(ARPABET);
+
 export const LETTERS: readonly string[] = Object.freeze("abcdefghijklmnopqrstuvwxyz".split(""));
 
 export interface DecodeOptions {
@@ -167,7 +169,7 @@ export class PhonemeTokenizer extends BaseTokenizer {
     }) : requireText(fn, text).trim().split(/\s+/).filter((p) => p !== "");
     return parts.map((p) => {
       const bare = p.trim().toUpperCase().replace(/[012]$/, "");
-      return ARPABET.includes(bare) ? bare : "[UNK]";
+      return PHONEMES.has(bare) ? bare : "[UNK]";
     });
   }
   override encode(text: string | readonly string[]): number[] {
@@ -188,13 +190,16 @@ export const MAX_PRETOKEN_CHARS = 48;
 
 /**
  * The normalisation the e-mail tokenizer applies before anything else: NFKC, lower case, accents
- * removed, control and invisible format characters removed, every run of whitespace (line
- * breaks included) made one space, trimmed.
+ * removed, curly quotes made straight and dashes made hyphens, control and invisible format
+ * characters removed, every run of whitespace (line breaks included) made one space, trimmed.
  */
 export function normalizeText(text: string): string {
   return text
     .normalize("NFKC")
     .toLowerCase()
+    .replace(/[\u2018\u2019\u201a\u201b\u2032]/g, "'")
+    .replace(/[\u201c\u201d\u201e\u201f\u2033]/g, '"')
+    .replace(/[\u2010-\u2015\u2212]/g, "-")
     .normalize("NFD")
     .replace(/\p{M}/gu, "")
     .replace(/\p{Cf}/gu, "")
@@ -318,22 +323,26 @@ export class BpeTokenizer extends BaseTokenizer {
       if (this.alphabet.has(c)) syms.push(c);
       else if (syms[syms.length - 1] !== "[UNK]") syms.push("[UNK]");
     }
+    // rank[i]: rank of the merge (syms[i], syms[i+1]). Merging the leftmost lowest-ranked pair one
+    // at a time equals applying each merge to all its (non-overlapping) occurrences left to right,
+    // since a merge can only create pairs whose merges were learned later.
+    const rankOf = (a: string, b: string) => (a === "[UNK]" || b === "[UNK]" ? Infinity : (this.ranks.get(a + "\u0000" + b) ?? Infinity));
+    const rank: number[] = [];
+    for (let i = 0; i + 1 < syms.length; i++) rank.push(rankOf(syms[i], syms[i + 1]));
     for (;;) {
+      let at = -1;
       let best = Infinity;
-      for (let i = 0; i + 1 < syms.length; i++) {
-        const r = this.ranks.get(syms[i] + "\u0000" + syms[i + 1]);
-        if (r !== undefined && r < best && syms[i] !== "[UNK]" && syms[i + 1] !== "[UNK]") best = r;
+      for (let i = 0; i < rank.length; i++) {
+        if (rank[i] < best) {
+          best = rank[i];
+          at = i;
+        }
       }
-      if (best === Infinity) return syms;
-      const [a, b] = this.model.merges[best];
-      const next: string[] = [];
-      for (let i = 0; i < syms.length; i++) {
-        if (i + 1 < syms.length && syms[i] === a && syms[i + 1] === b) {
-          next.push(a + b);
-          i++;
-        } else next.push(syms[i]);
-      }
-      syms.splice(0, syms.length, ...next);
+      if (at < 0) return syms;
+      syms.splice(at, 2, syms[at] + syms[at + 1]);
+      rank.splice(at, 1);
+      if (at > 0) rank[at - 1] = rankOf(syms[at - 1], syms[at]);
+      if (at < rank.length) rank[at] = rankOf(syms[at], syms[at + 1]);
     }
   }
 
