@@ -113,7 +113,7 @@ export function buildSpam(opts: { sources?: string; outDir?: string; vocabSize?:
   const info = {
     source: {
       package: `${SPAM_SOURCE.name}@${SPAM_SOURCE.version}`,
-      upstream: "SpamAssassin public mail corpus (20021010 and 20030228 collections)",
+      upstream: "SpamAssassin public mail corpus (easy_ham, easy_ham_2, hard_ham, spam, spam_2), as packaged by stdlib",
       license: "data: PDDL-1.0 (database) and CC0-1.0 (contents); package code Apache-2.0",
     },
     params: { bodyCapChars: BODY_CAP, splitSeed: SPLIT_SEED, fractions: { train: 0.8, val: 0.1, test: 0.1 }, stratifiedBy: "label" },

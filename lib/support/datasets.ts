@@ -157,6 +157,15 @@ function splitsOf<T>(records: readonly T[], splitOf: (r: T) => string, who: stri
   return out;
 }
 
+/** The tab-separated rows of a (checked) text data file. */
+function tsvRows(file: string, dir: string, who: string): string[][] {
+  return readDatasetFile(file, { dir, caller: who })
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split("\t"));
+}
+
 function copySplits<T>(s: Record<SplitName, readonly T[]>): Record<SplitName, T[]> {
   return { train: s.train.slice(), val: s.val.slice(), test: s.test.slice() };
 }
@@ -218,11 +227,7 @@ export function loadNames(opts: LoadOptions = {}): Record<SplitName, string[]> {
   const dir = opts.dir ?? datasetsDir();
   const splits = cached("names", dir, () => {
     const who = "loadNames";
-    const rows = readDatasetFile("names/names.tsv", { dir, caller: who })
-      .toString("utf8")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => l.split("\t"));
+    const rows = tsvRows("names/names.tsv", dir, who);
     expectCount(who, dir, "names", "names", rows.length);
     const s = splitsOf(rows, (r) => r[1], who);
     return { train: s.train.map((r) => r[0]), val: s.val.map((r) => r[0]), test: s.test.map((r) => r[0]) };
@@ -237,7 +242,7 @@ export function loadNames(opts: LoadOptions = {}): Record<SplitName, string[]> {
 export interface PronunciationEntry {
   /** Lower-case a-z, e.g. "read". */
   readonly word: string;
-  /** One or more pronunciations, the dictionary's first (most common) first: [["R","IY","D"], ["R","EH","D"]]. */
+  /** One or more pronunciations in dictionary order (the first is the most common): [["R","EH","D"], ["R","IY","D"]]. */
   readonly pronunciations: readonly (readonly string[])[];
 }
 
@@ -246,11 +251,7 @@ export function loadCmudict(opts: LoadOptions = {}): Record<SplitName, Pronuncia
   const dir = opts.dir ?? datasetsDir();
   const splits = cached("cmudict", dir, () => {
     const who = "loadCmudict";
-    const rows = readDatasetFile("cmudict/cmudict.tsv.gz", { dir, caller: who })
-      .toString("utf8")
-      .split("\n")
-      .filter((l) => l !== "")
-      .map((l) => l.split("\t"));
+    const rows = tsvRows("cmudict/cmudict.tsv.gz", dir, who);
     expectCount(who, dir, "cmudict", "words", rows.length);
     const entries = rows.map(([word, split, prons]) => ({
       split,

@@ -25,9 +25,10 @@ import { ARPABET } from "../../lib/support/tokenizers";
 const manifest = readManifest();
 const counts = (name: string) => manifest.datasets[name].counts;
 
-function expectSplitSizes(sizes: Record<string, number>, fractions: Record<string, number>): void {
-  const n = Object.values(sizes).reduce((a, b) => a + b, 0);
-  for (const [s, f] of Object.entries(fractions)) expect(Math.abs(sizes[s] - f * n)).toBeLessThan(1);
+/** Each split's size is its fraction of the whole, to the item (rounding). */
+function expectSplitSizes(splits: { train: readonly unknown[]; val: readonly unknown[]; test: readonly unknown[] }, fractions: { train: number; val: number; test: number }): void {
+  const n = splits.train.length + splits.val.length + splits.test.length;
+  for (const s of ["train", "val", "test"] as const) expect(Math.abs(splits[s].length - fractions[s] * n)).toBeLessThan(1);
 }
 
 function disjoint(...sets: (readonly string[])[]): boolean {
@@ -66,7 +67,7 @@ describe("loadSpam", () => {
   it("has the manifest's counts, split 80/10/10, ids and bodies in one split only", () => {
     expect(all.length).toBe(counts("spam").messages);
     expect(data.train.length).toBe(counts("spam").train);
-    expectSplitSizes({ train: data.train.length, val: data.val.length, test: data.test.length }, { train: 0.8, val: 0.1, test: 0.1 });
+    expectSplitSizes(data, { train: 0.8, val: 0.1, test: 0.1 });
     expect(disjoint(data.train.map((m) => m.id), data.val.map((m) => m.id), data.test.map((m) => m.id))).toBe(true);
     // Exact duplicates were removed, so no body text appears twice anywhere.
     expect(disjoint(all.map((m) => m.text))).toBe(true);
@@ -125,7 +126,7 @@ describe("loadNames", () => {
   it("has 80/10/10 of the unique lower-case a-z names, each name in one split", () => {
     expect(all.length).toBe(counts("names").names);
     expect(all.length).toBeGreaterThan(8300);
-    expectSplitSizes({ train: data.train.length, val: data.val.length, test: data.test.length }, { train: 0.8, val: 0.1, test: 0.1 });
+    expectSplitSizes(data, { train: 0.8, val: 0.1, test: 0.1 });
     expect(disjoint(data.train, data.val, data.test)).toBe(true);
     for (const n of all) expect(n).toMatch(/^[a-z]{2,}$/);
     expect(all).toContain("emma");
@@ -145,7 +146,7 @@ describe("loadCmudict", () => {
   it("splits 90/5/5 by word: no word in two splits", () => {
     expect(all.length).toBe(counts("cmudict").words);
     expect(all.length).toBeGreaterThan(110_000);
-    expectSplitSizes({ train: data.train.length, val: data.val.length, test: data.test.length }, { train: 0.9, val: 0.05, test: 0.05 });
+    expectSplitSizes(data, { train: 0.9, val: 0.05, test: 0.05 });
     expect(disjoint(...[data.train, data.val, data.test].map((s) => s.map((e) => e.word)))).toBe(true);
   });
 
