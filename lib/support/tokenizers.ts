@@ -94,7 +94,7 @@ abstract class BaseTokenizer implements Tokenizer {
   protected abstract join(tokens: string[]): string;
 
   encode(text: string): number[] {
-    return this.tokenize(text).map((t) => this.idOf(t));
+    return this.tokenize(requireText(`${this.name}.encode`, text)).map((t) => this.idOf(t));
   }
 
   idOf(token: string): number {
