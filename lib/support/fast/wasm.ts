@@ -1,0 +1,87 @@
+/**
+ * The fast path's WebAssembly kernels (kernels.c), instantiated on the tfjs wasm backend's own
+ * memory, and the pointer plumbing the tfjs kernels in kernels.ts use.
+ *
+ * The module imports the backend's WebAssembly.Memory, so a tensor's data is read and written
+ * where tfjs keeps it: no copies in or out. Memory growth is safe (the module and tfjs share the
+ * same Memory object, and pointers are offsets).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { KERNELS_WASM_BASE64 } from "./kernels-wasm";
+
+/** The exports of kernels.c; every pointer is a byte offset into the backend's memory. */
+export interface KernelExports {
+  matmul(
+    a: number, b: number, c: number, m: number, n: number, k: number, nb1: number, nb2: number,
+    sa1: number, sa2: number, sam: number, sak: number,
+    sb1: number, sb2: number, sbk: number, sbn: number,
+    sc1: number, sc2: number, scm: number, alpha: number, bias: number, flags: number, scratch: number,
+  ): void;
+  attn_softmax(s: number, nb: number, h: number, tq: number, tk: number, causal: number, causalOffset: number, keyValid: number): void;
+  softmax_backward(p: number, dp: number, rows: number, n: number): void;
+  layernorm_forward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, n: number, d: number, eps: number): void;
+  layernorm_backward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, n: number, d: number): void;
+  column_sum(x: number, out: number, n: number, d: number, stride: number): void;
+  copy_f32(src: number, dst: number, n: number): void;
+  relu_backward(dy: number, y: number, dx: number, n: number): void;
+  embedding_forward(ids: number, table: number, out: number, n: number, d: number, v: number): void;
+  embedding_backward(ids: number, dy: number, dtable: number, n: number, d: number, v: number): void;
+  cross_entropy(logits: number, targets: number, n: number, v: number, ignore: number, dlogits: number, out: number): void;
+  adam_step(p: number, g: number, m: number, v: number, pOut: number, n: number, lr: number, beta1: number, beta2: number, eps: number, wd: number, bc1: number, bc2: number): void;
+}
+
+export const FLAG_ACCUMULATE = 1;
+export const FLAG_RELU = 2;
+
+/** The parts of tfjs-backend-wasm's BackendWasm the kernels use (not in its public typings). */
+export interface WasmBackend {
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number; shape: number[]; dtype: string } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+let cached: { memory: WebAssembly.Memory; exports: KernelExports } | undefined;
+
+/** The kernels, bound to `backend`'s memory (instantiated once per backend memory). */
+export function kernelsFor(backend: WasmBackend): KernelExports {
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error("fast path: cannot find the tfjs wasm backend's WebAssembly.Memory (tfjs-backend-wasm internals changed?)");
+  }
+  if (cached?.memory !== memory) {
+    const module = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, "base64"));
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    cached = { memory, exports: instance.exports as unknown as KernelExports };
+  }
+  return cached.exports;
+}
+
+/** Byte offset of a tensor's data in the backend's memory. */
+export function ptr(backend: WasmBackend, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/**
+ * Scratch memory for one kernel call: run `f` with `floats` floats of uninitialised memory, freed
+ * afterwards (also when f throws).
+ */
+export function withScratch<T>(backend: WasmBackend, floats: number, f: (scratch: number) => T): T {
+  if (floats <= 0) return f(0);
+  const p = backend.wasm._malloc(floats * 4) >>> 0;
+  try {
+    return f(p);
+  } finally {
+    backend.wasm._free(p);
+  }
+}
+
+/** True when the fast kernels can run: the active backend is tfjs's wasm backend. */
+export function fastAvailable(): boolean {
+  return tf.getBackend() === "wasm";
+}
