@@ -20,6 +20,19 @@ typedef int i32;
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/*
+ * a·b + c on four lanes. The "relaxed" build (LAB_RELAXED) makes this one fused multiply-add
+ * instruction (WebAssembly relaxed SIMD's f32x4.relaxed_madd); clang 14 cannot emit its final
+ * encoding, so that build calls an imported lab_madd that build-kernels.sh replaces by the
+ * instruction. The baseline build multiplies, then adds.
+ */
+#ifdef LAB_RELAXED
+v128_t lab_madd(v128_t a, v128_t b, v128_t c) __attribute__((import_module("env"), import_name("lab_madd")));
+#define MADD(a, b, c) lab_madd(a, b, c)
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#endif
+
 #define FLAG_ACCUMULATE 1 /* C += result (otherwise C = result) */
 #define FLAG_RELU 2       /* C = max(C, 0) after the bias */
 
@@ -46,17 +59,17 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
         const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
         const i32 ka = k * sak;
         v128_t s = wasm_f32x4_splat(a0[ka]);
-        x00 = wasm_f32x4_add(x00, wasm_f32x4_mul(s, b0));
-        x01 = wasm_f32x4_add(x01, wasm_f32x4_mul(s, b1));
+        x00 = MADD(s, b0, x00);
+        x01 = MADD(s, b1, x01);
         s = wasm_f32x4_splat(a1[ka]);
-        x10 = wasm_f32x4_add(x10, wasm_f32x4_mul(s, b0));
-        x11 = wasm_f32x4_add(x11, wasm_f32x4_mul(s, b1));
+        x10 = MADD(s, b0, x10);
+        x11 = MADD(s, b1, x11);
         s = wasm_f32x4_splat(a2[ka]);
-        x20 = wasm_f32x4_add(x20, wasm_f32x4_mul(s, b0));
-        x21 = wasm_f32x4_add(x21, wasm_f32x4_mul(s, b1));
+        x20 = MADD(s, b0, x20);
+        x21 = MADD(s, b1, x21);
         s = wasm_f32x4_splat(a3[ka]);
-        x30 = wasm_f32x4_add(x30, wasm_f32x4_mul(s, b0));
-        x31 = wasm_f32x4_add(x31, wasm_f32x4_mul(s, b1));
+        x30 = MADD(s, b0, x30);
+        x31 = MADD(s, b1, x31);
       }
       f32 *cs[4] = {c0 + j, c1 + j, c2 + j, c3 + j};
       v128_t xs[8] = {x00, x01, x10, x11, x20, x21, x30, x31};
@@ -77,10 +90,10 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
       for (i32 k = 0; k < K; k++, b += sbk) {
         const v128_t b0 = wasm_v128_load(b);
         const i32 ka = k * sak;
-        x0 = wasm_f32x4_add(x0, wasm_f32x4_mul(wasm_f32x4_splat(a0[ka]), b0));
-        x1 = wasm_f32x4_add(x1, wasm_f32x4_mul(wasm_f32x4_splat(a1[ka]), b0));
-        x2 = wasm_f32x4_add(x2, wasm_f32x4_mul(wasm_f32x4_splat(a2[ka]), b0));
-        x3 = wasm_f32x4_add(x3, wasm_f32x4_mul(wasm_f32x4_splat(a3[ka]), b0));
+        x0 = MADD(wasm_f32x4_splat(a0[ka]), b0, x0);
+        x1 = MADD(wasm_f32x4_splat(a1[ka]), b0, x1);
+        x2 = MADD(wasm_f32x4_splat(a2[ka]), b0, x2);
+        x3 = MADD(wasm_f32x4_splat(a3[ka]), b0, x3);
       }
       f32 *cs[4] = {c0 + j, c1 + j, c2 + j, c3 + j};
       v128_t xs[4] = {x0, x1, x2, x3};
@@ -120,7 +133,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
     for (; j + 4 <= N; j += 4) {
       v128_t x = zero;
       const f32 *b = B + j;
-      for (i32 k = 0; k < K; k++, b += sbk) x = wasm_f32x4_add(x, wasm_f32x4_mul(wasm_f32x4_splat(a[k * sak]), wasm_v128_load(b)));
+      for (i32 k = 0; k < K; k++, b += sbk) x = MADD(wasm_f32x4_splat(a[k * sak]), wasm_v128_load(b), x);
       v128_t v = wasm_f32x4_mul(x, valpha);
       if (acc) v = wasm_f32x4_add(v, wasm_v128_load(c + j));
       if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
@@ -229,6 +242,25 @@ static inline f32 exp_nonpos(f32 x) {
   return p * u.f;
 }
 
+/* exp(x) on four lanes for x <= 0 (as exp_nonpos; lanes below -87 give exactly 0). */
+static inline v128_t exp4_nonpos(v128_t x) {
+  const v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.0f));
+  x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f));
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  const v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f))),
+                                  wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 5040.0f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(p, scale), tiny);
+}
+
 /*
  * Attention weights in place: S [nb, H, Tq, Tk] (contiguous) of raw scores becomes
  * P = softmax over keys, with blocked keys at exactly 0. Blocked: key j > i + causalOffset when
@@ -238,32 +270,54 @@ static inline f32 exp_nonpos(f32 x) {
  */
 EXPORT(attn_softmax)
 void attn_softmax(f32 *S, i32 nb, i32 H, i32 Tq, i32 Tk, i32 causal, i32 causalOffset, const f32 *keyValid) {
+  const v128_t lowest = wasm_f32x4_splat(-3.4e38f);
+  const v128_t zero = wasm_f32x4_splat(0.0f);
   for (i32 b = 0; b < nb; b++) {
     const f32 *valid = keyValid ? keyValid + b * Tk : 0;
     for (i32 h = 0; h < H; h++) {
       for (i32 i = 0; i < Tq; i++) {
         f32 *row = S + ((b * H + h) * Tq + i) * Tk;
-        const i32 limit = causal ? (i + causalOffset + 1 < Tk ? i + causalOffset + 1 : Tk) : Tk;
-        f32 mx = -3.4e38f;
-        int any = 0;
-        for (i32 j = 0; j < limit; j++) {
+        const i32 limit = causal ? (i + causalOffset + 1 < Tk ? (i + causalOffset + 1 > 0 ? i + causalOffset + 1 : 0) : Tk) : Tk;
+        /* Row maximum over the allowed keys (blocked ones read as -3.4e38). */
+        v128_t vmx = lowest;
+        i32 j = 0;
+        for (; j + 4 <= limit; j += 4) {
+          v128_t v = wasm_v128_load(row + j);
+          if (valid) v = wasm_v128_bitselect(v, lowest, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
+          vmx = wasm_f32x4_max(vmx, v);
+        }
+        f32 mx = wasm_f32x4_extract_lane(vmx, 0);
+        for (int l = 1; l < 4; l++) {
+          const f32 e = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
+          if (e > mx) mx = e;
+        }
+        for (; j < limit; j++) {
           if (valid && valid[j] == 0.0f) continue;
-          any = 1;
           if (row[j] > mx) mx = row[j];
         }
-        if (!any) {
-          for (i32 j = 0; j < Tk; j++) row[j] = 0.0f;
+        if (mx <= -3.0e38f) { /* no allowed key */
+          for (j = 0; j < Tk; j++) row[j] = 0.0f;
           continue;
         }
-        f32 sum = 0.0f;
-        for (i32 j = 0; j < limit; j++) {
-          f32 e = (valid && valid[j] == 0.0f) ? 0.0f : exp_nonpos(row[j] - mx);
+        const v128_t vm = wasm_f32x4_splat(mx);
+        v128_t vsum = zero;
+        for (j = 0; j + 4 <= limit; j += 4) {
+          v128_t e = exp4_nonpos(wasm_f32x4_sub(wasm_v128_load(row + j), vm));
+          if (valid) e = wasm_v128_and(e, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
+          wasm_v128_store(row + j, e);
+          vsum = wasm_f32x4_add(vsum, e);
+        }
+        f32 sum = hsum(vsum);
+        for (; j < limit; j++) {
+          const f32 e = (valid && valid[j] == 0.0f) ? 0.0f : exp_nonpos(row[j] - mx);
           row[j] = e;
           sum += e;
         }
         const f32 inv = 1.0f / sum;
-        for (i32 j = 0; j < limit; j++) row[j] *= inv;
-        for (i32 j = limit; j < Tk; j++) row[j] = 0.0f;
+        const v128_t vinv = wasm_f32x4_splat(inv);
+        for (j = 0; j + 4 <= limit; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), vinv));
+        for (; j < limit; j++) row[j] *= inv;
+        for (j = limit; j < Tk; j++) row[j] = 0.0f;
       }
     }
   }

@@ -7,7 +7,8 @@
  * same Memory object, and pointers are offsets).
  */
 import * as tf from "@tensorflow/tfjs";
-import { KERNELS_WASM_BASE64 } from "./kernels-wasm";
+import * as v8 from "v8";
+import { KERNELS_WASM_BASELINE, KERNELS_WASM_RELAXED } from "./kernels-wasm";
 
 /** The exports of kernels.c; every pointer is a byte offset into the backend's memory. */
 export interface KernelExports {
@@ -47,6 +48,36 @@ export interface WasmBackend {
 }
 
 let cached: { memory: WebAssembly.Memory; exports: KernelExports } | undefined;
+let chosen: { variant: KernelVariant; module: WebAssembly.Module } | undefined;
+
+/**
+ * "relaxed": the matrix product uses fused multiply-adds (WebAssembly relaxed SIMD, which Node
+ * 20's V8 has behind --experimental-wasm-relaxed-simd; it is switched on here before the module
+ * is compiled). "baseline": plain SIMD128, used when the engine refuses relaxed SIMD or when
+ * LAB_WASM_RELAXED=0. Results differ only in float rounding (a fused multiply-add rounds once).
+ */
+export type KernelVariant = "relaxed" | "baseline";
+
+function compile(): { variant: KernelVariant; module: WebAssembly.Module } {
+  if (chosen) return chosen;
+  const relaxed = Buffer.from(KERNELS_WASM_RELAXED, "base64");
+  if ((process.env.LAB_WASM_RELAXED ?? "1").trim() !== "0") {
+    if (!WebAssembly.validate(relaxed)) {
+      try {
+        v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+      } catch {
+        // an engine without the flag: the baseline module it is
+      }
+    }
+    if (WebAssembly.validate(relaxed)) return (chosen = { variant: "relaxed", module: new WebAssembly.Module(relaxed) });
+  }
+  return (chosen = { variant: "baseline", module: new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) });
+}
+
+/** Which build of the kernels runs (see KernelVariant). */
+export function kernelVariant(): KernelVariant {
+  return compile().variant;
+}
 
 /** The kernels, bound to `backend`'s memory (instantiated once per backend memory). */
 export function kernelsFor(backend: WasmBackend): KernelExports {
@@ -55,11 +86,15 @@ export function kernelsFor(backend: WasmBackend): KernelExports {
     throw new Error("fast path: cannot find the tfjs wasm backend's WebAssembly.Memory (tfjs-backend-wasm internals changed?)");
   }
   if (cached?.memory !== memory) {
-    const module = new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, "base64"));
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const instance = new WebAssembly.Instance(compile().module, { env: { memory } });
     cached = { memory, exports: instance.exports as unknown as KernelExports };
   }
   return cached.exports;
+}
+
+/** For profiling scripts only: replace the bound exports (e.g. with timing wrappers). */
+export function __setExportsForProfiling(exports: KernelExports): void {
+  if (cached) cached = { memory: cached.memory, exports };
 }
 
 /** Byte offset of a tensor's data in the backend's memory. */
