@@ -7,8 +7,10 @@
 #
 # Two modules: "baseline" (WebAssembly SIMD128) and "relaxed" (the same, with fused multiply-add
 # from relaxed SIMD in the matrix product; wasm.ts uses it where the engine accepts it).
+# Usage: build-kernels.sh [OUT.ts]   (default: kernels-wasm.ts next to this script)
 set -euo pipefail
 cd "$(dirname "$0")"
+out="${1:-kernels-wasm.ts}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # -nostdlib -fno-builtin: no libc, no imports but the memory; the module must not use a stack
@@ -33,5 +35,5 @@ emit() {
   echo "export const KERNELS_SOURCE_SHA256 = \"$sha\";"
   emit KERNELS_WASM_BASELINE "$tmp/baseline.wasm"
   emit KERNELS_WASM_RELAXED "$tmp/relaxed.wasm"
-} > kernels-wasm.ts
-echo "kernels-wasm.ts: baseline $(stat -c %s "$tmp/baseline.wasm") bytes, relaxed $(stat -c %s "$tmp/relaxed.wasm") bytes ($calls fused multiply-adds)"
+} > "$out"
+echo "$out: baseline $(stat -c %s "$tmp/baseline.wasm") bytes, relaxed $(stat -c %s "$tmp/relaxed.wasm") bytes ($calls fused multiply-adds)"

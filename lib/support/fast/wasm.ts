@@ -74,6 +74,20 @@ function compile(): { variant: KernelVariant; module: WebAssembly.Module } {
   return (chosen = { variant: "baseline", module: new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) });
 }
 
+/**
+ * Tests only: switch the build of the kernels (both are checked against plain tfjs). Kernels
+ * bound earlier are dropped, so the next kernel call instantiates the requested build.
+ */
+export function useKernelVariantForTests(variant: KernelVariant): void {
+  if (variant === "relaxed") {
+    chosen = undefined;
+    if (compile().variant !== "relaxed") throw new Error("useKernelVariantForTests: this engine refuses relaxed SIMD");
+  } else {
+    chosen = { variant, module: new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) };
+  }
+  cached = undefined;
+}
+
 /** Which build of the kernels runs (see KernelVariant). */
 export function kernelVariant(): KernelVariant {
   return compile().variant;
