@@ -17,7 +17,7 @@ import * as fast from "../fast/ops";
 import { encoderLayer as fastEncoderLayer } from "../fast/layers";
 import { embed, glorot, zerosVar } from "../train";
 import type { EncoderLayerParams, EncoderLayerResult, LayerNormParams } from "../types";
-import { newEncoderLayer, newLayerNormParams, SeedSequence, variablesOf } from "./params";
+import { NamedVariable, namedVariables, newEncoderLayer, newLayerNormParams, SeedSequence, variablesOf } from "./params";
 
 export interface GptConfig {
   vocabSize: number;
@@ -73,15 +73,8 @@ export function gptVariables(params: GptParams): tf.Variable[] {
 }
 
 /** The trained tensors with stable names ("layers.0.selfAttn.wq", "head.w", …), for checkpoints and peers. */
-export function namedGptVariables(params: GptParams): { name: string; variable: tf.Variable }[] {
-  const out: { name: string; variable: tf.Variable }[] = [];
-  const walk = (prefix: string, x: unknown): void => {
-    if (x instanceof tf.Variable) out.push({ name: prefix, variable: x });
-    else if (Array.isArray(x)) x.forEach((y, i) => walk(`${prefix}.${i}`, y));
-    else if (x && typeof x === "object" && !(x instanceof tf.Tensor)) for (const [k, v] of Object.entries(x)) walk(prefix ? `${prefix}.${k}` : k, v);
-  };
-  walk("", { tokenEmbedding: params.tokenEmbedding, positionEmbedding: params.positionEmbedding, layers: params.layers, finalNorm: params.finalNorm, head: params.head });
-  return out;
+export function namedGptVariables(params: GptParams): NamedVariable[] {
+  return namedVariables({ tokenEmbedding: params.tokenEmbedding, positionEmbedding: params.positionEmbedding, layers: params.layers, finalNorm: params.finalNorm, head: params.head });
 }
 
 export function disposeGpt(params: GptParams): void {

@@ -70,6 +70,31 @@ export function variablesOf(params: unknown): tf.Variable[] {
   return out;
 }
 
+/** A trained tensor with a stable name such as "layers.0.selfAttn.wq", for checkpoints and peers. */
+export interface NamedVariable {
+  name: string;
+  variable: tf.Variable;
+}
+
+/**
+ * Every tf.Variable inside a parameter object, named by its path ("layers.0.ffn.w1"), in a fixed
+ * order (object keys in insertion order, arrays by index). Constants (plain tensors such as a
+ * positional table) and non-tensor fields (config, numHeads) are skipped.
+ */
+export function namedVariables(params: unknown, prefix = ""): NamedVariable[] {
+  const out: NamedVariable[] = [];
+  const seen = new Set<tf.Variable>();
+  const walk = (path: string, x: unknown): void => {
+    if (x instanceof tf.Variable) {
+      if (!seen.has(x)) out.push({ name: path, variable: x });
+      seen.add(x);
+    } else if (Array.isArray(x)) x.forEach((y, i) => walk(path ? `${path}.${i}` : String(i), y));
+    else if (x && typeof x === "object" && !(x instanceof tf.Tensor)) for (const [k, v] of Object.entries(x)) walk(path ? `${path}.${k}` : k, v);
+  };
+  walk(prefix, params);
+  return out;
+}
+
 /** Number of trained numbers in a parameter object. */
 export function countParameters(params: unknown): number {
   return variablesOf(params).reduce((n, v) => n + v.size, 0);
