@@ -63,6 +63,16 @@ export function passed(row: BenchRow): boolean | undefined {
   return row.target.op === "<=" ? row.value <= row.target.value : row.value >= row.target.value;
 }
 
+function fmtTarget(v: number): string {
+  return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential(0) : String(v);
+}
+
+/** 3 decimals below 10, 1 above; tiny non-zero values (agreement errors) in exponent form. */
+export function fmtValue(v: number): string {
+  if (v !== 0 && Math.abs(v) < 1e-3) return v.toExponential(1);
+  return v.toFixed(Math.abs(v) < 10 ? 3 : 1);
+}
+
 export function formatTable(rows: readonly BenchRow[]): string {
   const header = ["benchmark", "variant", "value", "detail", "target", "ok"];
   const body = rows.map((r) => {
@@ -70,9 +80,9 @@ export function formatTable(rows: readonly BenchRow[]): string {
     return [
       r.name,
       r.variant,
-      `${r.value.toFixed(r.value < 10 ? 3 : 1)} ${r.unit}`,
+      `${fmtValue(r.value)} ${r.unit}`.trimEnd(),
       r.detail ?? "",
-      r.target ? `${r.target.op} ${r.target.value} ${r.unit}` : "",
+      r.target ? `${r.target.op} ${fmtTarget(r.target.value)} ${r.unit}`.trimEnd() : "",
       ok === undefined ? "" : ok ? "yes" : "MISSED",
     ];
   });

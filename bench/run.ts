@@ -6,9 +6,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
+import { gptStepBenchmark } from "./gpt-step";
 import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

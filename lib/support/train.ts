@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError } from "./checks";
+import { AdamW } from "./fast/adam";
 import { lines, livePlot } from "./plot";
 
 /** A trainable [fanIn, fanOut] matrix, Glorot-normal initialised from `seed` (non-zero). */
@@ -69,56 +70,112 @@ export function accuracy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex?: nu
 }
 
 export interface TrainOptions {
+  /** Most steps to take. */
   steps: number;
-  /** Adam's learning rate (default 1e-3). */
-  learningRate?: number;
-  /** Redraw the loss curve (and call onLog) every this many steps (default 10). */
+  /** Learning rate (default 1e-3), or a schedule: the rate for step 1, 2, …. */
+  learningRate?: number | ((step: number) => number);
+  /**
+   * "adam": tfjs's tf.train.adam (the default; trains any differentiable code, e.g. your own
+   * lib/ functions). "adamw": the fast path's AdamW (lib/support/fast/adam.ts), PyTorch's update
+   * rule with decoupled weight decay, one kernel per variable on wasm.
+   */
+  optimizer?: "adam" | "adamw";
+  /** AdamW's weight decay (default 0.01, PyTorch's). */
+  weightDecay?: number;
+  /** Stop after this many seconds of training (evaluation time included), even before `steps`. */
+  timeBudgetSeconds?: number;
+  /** Redraw the loss curve (and call onLog / evaluate) every this many steps (default 10). */
   logEvery?: number;
   /** Title of the live loss plot. */
   title?: string;
   /** Extra figures for the caption at each log step, e.g. validation accuracy. */
   onLog?: (step: number, loss: number) => string | void;
+  /**
+   * Measurements at log steps (e.g. { "validation loss": 2.31 }): drawn as extra curves on the
+   * live plot (one per key) and kept in the result's history.
+   */
+  evaluate?: (step: number) => Record<string, number>;
   /** Stop early once this returns true (checked at log steps). */
   stopWhen?: (step: number, loss: number) => boolean;
+}
+
+export interface HistoryPoint {
+  step: number;
+  /** Seconds of training so far. */
+  seconds: number;
+  /** Training loss at this step. */
+  loss: number;
+  /** What `evaluate` returned at this step. */
+  metrics: Record<string, number>;
 }
 
 export interface TrainResult {
   losses: number[];
   steps: number;
   seconds: number;
+  /** One point per log step. */
+  history: HistoryPoint[];
 }
 
 /**
- * Minimises loss(step) over `variables` with Adam, showing a live loss curve in the notebook
- * (a progress line elsewhere). loss(step) builds the batch for that step (seeded, so runs are
- * repeatable) and returns a scalar; tensors it makes are freed every step.
+ * Minimises loss(step) over `variables` with Adam (or the fast AdamW), showing a live loss curve
+ * in the notebook (a progress line elsewhere). loss(step) builds the batch for that step
+ * (seeded, so runs are repeatable) and returns a scalar; tensors it makes are freed every step.
  */
 export async function trainLoop(variables: tf.Variable[], loss: (step: number) => tf.Scalar, opts: TrainOptions): Promise<TrainResult> {
-  const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
+  const rate = typeof opts.learningRate === "function" ? opts.learningRate : () => (opts.learningRate as number | undefined) ?? 1e-3;
+  const firstRate = rate(1);
+  const fast = opts.optimizer === "adamw" ? new AdamW(variables, { learningRate: firstRate, weightDecay: opts.weightDecay }) : undefined;
+  const adam = fast ? undefined : tf.train.adam(firstRate);
   const logEvery = opts.logEvery ?? 10;
   const plot = livePlot();
   const losses: number[] = [];
+  const history: HistoryPoint[] = [];
+  const curves = new Map<string, { x: number[]; y: number[] }>();
   const started = Date.now();
+  const elapsed = () => (Date.now() - started) / 1000;
   let step = 0;
+  let taken = 0;
   try {
     for (step = 1; step <= opts.steps; step++) {
-      const value = tf.tidy(() => {
-        const l = optimizer.minimize(() => loss(step), true, variables);
-        return l!.dataSync()[0];
-      });
+      const lr = step === 1 ? firstRate : rate(step);
+      let value: number;
+      if (fast) {
+        fast.learningRate = lr;
+        value = fast.step(() => loss(step));
+      } else {
+        (adam as unknown as { learningRate: number }).learningRate = lr;
+        value = tf.tidy(() => {
+          const l = adam!.minimize(() => loss(step), true, variables);
+          return l!.dataSync()[0];
+        });
+      }
       if (!Number.isFinite(value)) throw new Error(`trainLoop: the loss became ${value} at step ${step}; lower the learning rate`);
       losses.push(value);
-      if (step % logEvery === 0 || step === opts.steps) {
-        const seconds = (Date.now() - started) / 1000;
-        const extra = opts.onLog?.(step, value);
+      taken = step;
+      const outOfTime = opts.timeBudgetSeconds !== undefined && elapsed() >= opts.timeBudgetSeconds;
+      if (step % logEvery === 0 || step === opts.steps || outOfTime) {
+        const metrics = opts.evaluate?.(step) ?? {};
+        const seconds = elapsed();
+        history.push({ step, seconds, loss: value, metrics });
+        for (const [k, v] of Object.entries(metrics)) {
+          const c = curves.get(k) ?? { x: [], y: [] };
+          c.x.push(step);
+          c.y.push(v);
+          curves.set(k, c);
+        }
+        const shown = Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join("  ");
+        const extra = [shown, opts.onLog?.(step, value) ?? ""].filter((t) => t !== "").join("  ");
         const caption = `step ${step}/${opts.steps}  loss ${value.toFixed(4)}  ${seconds.toFixed(1)} s${extra ? "  " + extra : ""}`;
-        plot.update(lines([{ name: "training loss", y: losses, mode: "lines" }], { title: opts.title ?? "Training loss", xTitle: "step", yTitle: "loss", logY: true, height: 320 }), caption);
-        if (opts.stopWhen?.(step, value)) break;
+        const series = [{ name: "training loss", y: losses, mode: "lines" as const }, ...[...curves].map(([name, c]) => ({ name, x: c.x, y: c.y, mode: "lines+markers" as const }))];
+        plot.update(lines(series, { title: opts.title ?? "Training loss", xTitle: "step", yTitle: "loss", logY: true, height: 320 }), caption);
+        if (outOfTime || opts.stopWhen?.(step, value)) break;
         await new Promise((r) => setImmediate(r)); // let the kernel deliver the update and interrupts
       }
     }
   } finally {
-    optimizer.dispose();
+    adam?.dispose();
+    fast?.dispose();
   }
-  return { losses, steps: Math.min(step, opts.steps), seconds: (Date.now() - started) / 1000 };
+  return { losses, steps: taken, seconds: elapsed(), history };
 }

@@ -153,9 +153,8 @@ describe("bench harness", () => {
 describe("ops.batchMatMul", () => {
   const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 
-  it("equals tf.matMul with and without transposes, above and below the loop threshold", () => {
-    // [2,3,...] batch dims; 64·64·64 takes the loop path, 4·5·6 the batched kernel.
-    for (const [m, k, n] of [[64, 64, 64], [4, 5, 6]]) {
+  it("equals tf.matMul with and without transposes, at sizes on and off the SIMD width", () => {
+    for (const [m, k, n] of [[64, 64, 64], [4, 5, 6], [1, 9, 17]]) {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
         const a = randn([2, 3, ...(ta ? [k, m] : [m, k])], 1);
         const b = randn([2, 3, ...(tb ? [n, k] : [k, n])], 2);
@@ -180,6 +179,26 @@ describe("ops.batchMatMul", () => {
     tf.dispose(batchMatMul(a, b));
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([a, b, ga, gb, wa, wb]);
+  });
+
+  it("is right when one buffer is the right operand under two shapes (tfjs-wasm's own 2-D matMul is not)", () => {
+    // XNNPACK's operator cache in tfjs-wasm is keyed by the right operand's buffer, not its shape.
+    const flat = randn([64], 5);
+    const a1 = randn([3, 8], 6);
+    const a2 = randn([3, 4], 7);
+    const reference = (a: tf.Tensor, rows: number, cols: number) => {
+      const av = a.arraySync() as number[][];
+      const bv = Array.from(flat.dataSync());
+      return av.map((row) => Array.from({ length: cols }, (_, j) => row.reduce((s, x, i) => s + x * bv[i * cols + j], 0)));
+    };
+    const err = (got: tf.Tensor, want: number[][]) => Math.max(...(got.arraySync() as number[][]).flat().map((x, i) => Math.abs(x - want.flat()[i])));
+    const ours = [batchMatMul(a1, flat.reshape([8, 8])), batchMatMul(a2, flat.reshape([4, 16]))];
+    expect(err(ours[0], reference(a1, 8, 8))).toBeLessThan(1e-5);
+    expect(err(ours[1], reference(a2, 4, 16))).toBeLessThan(1e-5);
+    const plain = [tf.matMul(a1, flat.reshape([8, 8])), tf.matMul(a2, flat.reshape([4, 16]))];
+    // If this ever passes, tfjs fixed the cache: update the README's performance notes.
+    expect(err(plain[1], reference(a2, 4, 16))).toBeGreaterThan(1e-3);
+    tf.dispose([flat, a1, a2, ...ours, ...plain]);
   });
 
   it("explains mismatched shapes", () => {

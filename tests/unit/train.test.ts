@@ -50,4 +50,35 @@ describe("train helpers", () => {
     expect(a.acc).toBe(1);
     expect(b.result.losses).toEqual(a.result.losses);
   });
+
+  it("trainLoop with the fast AdamW, a schedule, evaluation curves and a time budget", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    const run = async (opts: Partial<Parameters<typeof trainLoop>[2]>) => {
+      const table = glorot([6, 8], 5);
+      const w = glorot([8, 6], 6);
+      const ids = tf.tensor2d([[0, 1, 2, 3, 4, 5]], undefined, "int32");
+      const logits = () => tf.matMul(tf.reshape(embed(table, ids), [6, 8]), w).reshape([1, 6, 6]);
+      const before = tf.memory().numTensors;
+      const seen: number[] = [];
+      const result = await trainLoop([table, w], () => crossEntropy(logits(), ids), {
+        steps: 60, optimizer: "adamw", learningRate: (s) => { seen.push(s); return 0.05; }, logEvery: 20,
+        evaluate: () => ({ "held-out loss": tf.tidy(() => crossEntropy(logits(), ids).dataSync()[0]) }),
+        ...opts,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([table, w, ids]);
+      return { result, seen };
+    };
+    const { result, seen } = await run({});
+    expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(result.history.map((h) => h.step)).toEqual([20, 40, 60]);
+    expect(result.history[2].metrics["held-out loss"]).toBeLessThan(result.history[0].metrics["held-out loss"]);
+    expect(result.losses[59]).toBeLessThan(result.losses[0] / 10);
+    const again = await run({});
+    expect(again.result.losses).toEqual(result.losses);
+    // A zero time budget stops after the first step, and the last point is logged.
+    const short = await run({ timeBudgetSeconds: 0 });
+    expect(short.result.steps).toBe(1);
+    expect(short.result.history.map((h) => h.step)).toEqual([1]);
+  });
 });

@@ -1,0 +1,81 @@
+/**
+ * The course's layers (solutions/multihead.ts and solutions/blocks.ts) rebuilt on the fast ops,
+ * on the SAME parameter objects (MultiHeadParams, EncoderLayerParams, DecoderLayerParams), so a
+ * model trained here runs unchanged through the student's own functions, and the other way round.
+ *
+ * The maths is that of the reference: pre-norm layers, x + Sublayer(LayerNorm(x)); attention
+ * softmax(QKᵀ/√dh)V per head with q, k, v projections (and optional biases) and an output
+ * projection. What differs is only how it runs: q, k and v come out of one fused product, heads
+ * are read in place, and every op has a hand-written gradient.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { DecoderLayerParams, EncoderLayerParams, FeedForwardParams, MultiHeadParams } from "../types";
+import { AttentionMaskOptions, crossAttention, layerNorm, linear, linearParts, selfAttention } from "./ops";
+
+/** The projections of the named parts (q, k, v) side by side, biases included where present. */
+function project(params: MultiHeadParams, x: tf.Tensor, parts: readonly ("q" | "k" | "v")[]): tf.Tensor {
+  const biases = parts.map((p) => params[`b${p}`]);
+  return linearParts(x, parts.map((p) => params[`w${p}`]), biases.some((b) => b !== undefined) ? biases : undefined);
+}
+
+export interface FastAttentionOutput {
+  /** [B, Tq, d] after the output projection (and the residual, if one was given). */
+  output: tf.Tensor;
+  /** [B, h, Tq, Tk] */
+  weights: tf.Tensor;
+}
+
+/**
+ * Multi-head self-attention of x [B, T, d] (solutions' multiHeadAttention(params, x, x, mask)),
+ * plus `residual` [B, T, d] if given (added inside the output projection).
+ */
+export function selfAttentionLayer(params: MultiHeadParams, x: tf.Tensor, mask: AttentionMaskOptions = {}, residual?: tf.Tensor): FastAttentionOutput {
+  const attn = selfAttention(project(params, x, ["q", "k", "v"]), params.numHeads, mask);
+  return { output: linear(attn.output, params.wo, params.bo, { residual }), weights: attn.weights };
+}
+
+/** Multi-head cross-attention: queries from y [B, Tq, d], keys and values from memory [B, Tk, d]. */
+export function crossAttentionLayer(params: MultiHeadParams, y: tf.Tensor, memory: tf.Tensor, mask: AttentionMaskOptions = {}, residual?: tf.Tensor): FastAttentionOutput {
+  const attn = crossAttention(project(params, y, ["q"]), project(params, memory, ["k", "v"]), params.numHeads, mask);
+  return { output: linear(attn.output, params.wo, params.bo, { residual }), weights: attn.weights };
+}
+
+/** relu(x·w1 + b1)·w2 + b2 (+ residual): the relu and the residual fused into the products. */
+export function feedForwardLayer(params: FeedForwardParams, x: tf.Tensor, residual?: tf.Tensor): tf.Tensor {
+  return linear(linear(x, params.w1, params.b1, { relu: true }), params.w2, params.b2, { residual });
+}
+
+export interface FastEncoderOutput {
+  output: tf.Tensor;
+  selfWeights: tf.Tensor;
+}
+
+/**
+ * One pre-norm encoder layer (solutions' encoderLayer): a = x + SelfAttn(LN1(x)),
+ * out = a + FFN(LN2(a)). With `causal`, it is a GPT block.
+ */
+export function encoderLayer(params: EncoderLayerParams, x: tf.Tensor, mask: AttentionMaskOptions = {}): FastEncoderOutput {
+  const attn = selfAttentionLayer(params.selfAttn, layerNorm(x, params.norm1.gamma, params.norm1.beta), mask, x);
+  const a = attn.output; // x + SelfAttn(LN1(x))
+  const output = feedForwardLayer(params.ffn, layerNorm(a, params.norm2.gamma, params.norm2.beta), a);
+  return { output, selfWeights: attn.weights };
+}
+
+export interface FastDecoderOutput {
+  output: tf.Tensor;
+  selfWeights: tf.Tensor;
+  crossWeights: tf.Tensor;
+}
+
+/**
+ * One pre-norm decoder layer (solutions' decoderLayer): causal self-attention, cross-attention
+ * over memory (keys masked by memoryKeyValid [B, Tx], if given), feed-forward.
+ */
+export function decoderLayer(params: DecoderLayerParams, y: tf.Tensor, memory: tf.Tensor, opts: { memoryKeyValid?: tf.Tensor; selfKeyValid?: tf.Tensor } = {}): FastDecoderOutput {
+  const self = selfAttentionLayer(params.selfAttn, layerNorm(y, params.norm1.gamma, params.norm1.beta), { causal: true, keyValid: opts.selfKeyValid }, y);
+  const a = self.output; // y + SelfAttn(LN1(y))
+  const cross = crossAttentionLayer(params.crossAttn, layerNorm(a, params.norm2.gamma, params.norm2.beta), memory, { keyValid: opts.memoryKeyValid }, a);
+  const c = cross.output; // a + CrossAttn(LN2(a), memory)
+  const output = feedForwardLayer(params.ffn, layerNorm(c, params.norm3.gamma, params.norm3.beta), c);
+  return { output, selfWeights: self.weights, crossWeights: cross.weights };
+}
