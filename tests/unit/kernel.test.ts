@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { installKernelSpec, KERNEL_NAME, PLOTLY_FILE } from "../../scripts/jupyter";
+import { progress } from "./progress";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
@@ -26,6 +27,7 @@ type Cell = { code: string; stop_on_error?: boolean };
 
 /** Runs groups of cells in one kernel started in `nbDir` (tests/unit/kernel/session.py). */
 function session(jupyterPath: string, nbDir: string, groups: Cell[][], env: NodeJS.ProcessEnv = {}): CellResult[][] {
+  progress(`kernel test: a kernel in ${path.relative(ROOT, nbDir) || nbDir}, ${groups.flat().length} cells`);
   const script = path.join(jupyterPath, `script-${process.pid}-${Date.now()}.json`);
   fs.writeFileSync(script, JSON.stringify({ groups }));
   const run = spawnSync(PY, [path.join(__dirname, "kernel", "session.py"), nbDir, script], {
