@@ -73,7 +73,8 @@ describe("what the notebooks and docs say", () => {
   const existing = new Set(listNotebooks().map((n) => n.slice(0, 2)));
   const sources: [string, string][] = [
     ...listNotebooks().map((n) => [n, cellsOf(n).filter((c) => c.cell_type === "markdown").map(text).join("\n")] as [string, string]),
-    ...["README.md", "CONTRIBUTING.md"].filter((f) => fs.existsSync(path.join(ROOT, f))).map((f) => [f, fs.readFileSync(path.join(ROOT, f), "utf8")] as [string, string]),
+    // What students read (CONTRIBUTING.md states these rules, with examples, so it is not checked).
+    ["README.md", fs.readFileSync(path.join(ROOT, "README.md"), "utf8")],
   ];
 
   it("pointers to notebooks that do not exist yet say '(planned)'; pointers to existing ones do not", () => {
