@@ -258,15 +258,19 @@ export function plotlyJson(fig: Figure): { data: unknown[]; layout: Record<strin
 }
 
 /**
- * The HTML of one figure: a div holding the static SVG, and a script that replaces it with the
- * interactive plot once Plotly is available (see LOADER); if it never is, the picture stays and
- * says why in its tooltip.
+ * The HTML of one figure: a div holding the static picture, and a script that replaces it with
+ * the interactive plot once Plotly is available (see LOADER); if it never is, the picture stays
+ * and says why in its tooltip. The picture is an <img> of the SVG (a data URI), not inline SVG:
+ * HTML sanitizers (the classic notebook's for untrusted notebooks, JupyterLab's) strip <svg>
+ * elements but keep images.
  */
 export function figureHtml(fig: Figure, svg = figureSvg(fig), id = `lab-plot-${process.pid}-${Date.now().toString(36)}-${++figureCount}`): string {
   const json = JSON.stringify(plotlyJson(fig)).replace(/</g, "\\u003c");
   const height = Number(fig.layout.height ?? 420);
   return (
-    `<div id="${id}" class="lab-plot" style="width:100%">${svg}</div>\n` +
+    `<div id="${id}" class="lab-plot" style="width:100%">` +
+    `<img alt="${escapeHtml(titleOf(fig)).replace(/"/g, "&quot;")}" style="max-width:100%;height:auto" ` +
+    `src="data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}"></div>\n` +
     `<script>(function(){var el=document.getElementById(${JSON.stringify(id)});if(!el||el.getAttribute("data-lab-drawn"))return;` +
     `var fig=${json};${LOADER}` +
     `labPlotly(${JSON.stringify(kernelName())}).then(function(P){el.setAttribute("data-lab-drawn","1");el.innerHTML="";` +
