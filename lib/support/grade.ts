@@ -6,7 +6,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import * as tslab from "tslab";
+import { displayBundle } from "./display";
 import { findExercise } from "./exercises";
 import { selectedImpl } from "./impl";
 import { inNotebook } from "./plot";
@@ -27,6 +27,8 @@ export function check(...ids: string[]): void {
   if (run.status !== 0) {
     throw new Error(`check(${ids.join(", ")}): the grader failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
   }
-  if (inNotebook()) tslab.display.markdown(run.stdout);
+  // Markdown for notebook UIs, the same text as plain text for viewers that do not render it
+  // (e.g. the classic notebook shows no markdown output of an untrusted notebook).
+  if (inNotebook()) displayBundle({ "text/markdown": run.stdout, "text/plain": run.stdout });
   else console.log(run.stdout);
 }
