@@ -17,7 +17,7 @@ const ROOT = path.resolve(fs.realpathSync(__dirname), "..", "..");
 
 export function check(...ids: string[]): void {
   ids.forEach(findExercise); // unknown ids fail here, with the list of known ones
-  const cli = path.join(ROOT, "tests", "grader", "cli.ts");
+  const cli = path.join(ROOT, "grader", "cli.ts");
   const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
   const run = spawnSync(
     process.execPath,

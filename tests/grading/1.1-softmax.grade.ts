@@ -1,4 +1,4 @@
 // Graded tests of exercise 1.1 (softmax); run them with `npm run grade -- 1.1`.
-import { defineGradedSuite } from "../grader/suite";
+import { defineGradedSuite } from "../../grader/suite";
 
 defineGradedSuite("1.1");

@@ -16,14 +16,14 @@ import * as blocks from "../../solutions/blocks";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { CHECKS, checksFor } from "../grading/checks";
-import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult } from "../grader/compare";
+import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult } from "../../grader/compare";
 import { ALTERNATIVES, MISCONCEPTIONS } from "../grading/misconceptions";
-import { guardAgainstSolutions, solutionImports } from "../grader/module-hooks";
-import { gradingFile, GRADING_DIR, SOLUTIONS_DIR } from "../grader/paths";
-import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope } from "../grader/report";
-import { runCheck } from "../grader/run-check";
-import { submissionSourceDir } from "../grader/stage";
-import { callWithTimeout, WatchdogTimeout } from "../grader/watchdog";
+import { guardAgainstSolutions, solutionImports } from "../../grader/module-hooks";
+import { gradingFile, GRADING_DIR, SOLUTIONS_DIR } from "../../grader/paths";
+import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope } from "../../grader/report";
+import { runCheck } from "../../grader/run-check";
+import { submissionSourceDir } from "../../grader/stage";
+import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
 const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
 

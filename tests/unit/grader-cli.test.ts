@@ -1,5 +1,5 @@
 /**
- * End-to-end self-tests of the grader through its real CLI (`tests/grader/cli.ts`, as run by
+ * End-to-end self-tests of the grader through its real CLI (`grader/cli.ts`, as run by
  * `npm run grade` and the notebooks' check cells): the reference gets full marks, the committed
  * stubs get zero, and broken submissions (infinite loop, crash, solutions/ import, a hang the
  * watchdog cannot stop) lose exactly the marks they should. Each CLI run costs seconds, so the
@@ -12,7 +12,7 @@ import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EXERCISES } from "../../lib/support/exercises";
 import { checksFor } from "../grading/checks";
-import { ROOT, SOLUTIONS_DIR } from "../grader/paths";
+import { ROOT, SOLUTIONS_DIR } from "../../grader/paths";
 
 const TOTAL = EXERCISES.reduce((s, e) => s + e.points, 0);
 const N_TESTS = EXERCISES.reduce((s, e) => s + checksFor(e.id).length, 0);
@@ -30,7 +30,7 @@ interface CliRun {
 function runCli(args: string[]): CliRun {
   const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "tests", "grader", "cli.ts"), ...args], {
+  const r = spawnSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "grader", "cli.ts"), ...args], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, FORCE_COLOR: "0" },
@@ -164,8 +164,8 @@ describe("grader CLI with broken submissions", () => {
       path.join(extra, "softmax.checks.ts"),
       [
         'import * as tf from "@tensorflow/tfjs";',
-        'import { valueCheck } from "attention-lab/tests/grader/builders";',
-        'import type { AttentionModule } from "attention-lab/tests/grader/types";',
+        'import { valueCheck } from "attention-lab/grader/builders";',
+        'import type { AttentionModule } from "attention-lab/grader/types";',
         "export const checks = [",
         '  valueCheck<AttentionModule, { x: tf.Tensor }>({ exercise: "1.1", name: "values, [1,9]", points: 2,',
         '    inputs: () => ({ x: tf.randomNormal([1, 9], 0, 3, "float32", 77) }), call: (m, a) => m.softmax(a.x) }),',

@@ -6,9 +6,9 @@
  * paddingMask, so a mistake in 1.3/1.4 costs points only there.
  */
 import * as tf from "@tensorflow/tfjs";
-import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../grader/compare";
-import type { AttentionModule, Check } from "../../grader/types";
-import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../grader/builders";
+import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
+import type { AttentionModule, Check } from "../../../grader/types";
+import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 
 // ---------------------------------------------------------------------------------------------
 // 1.1 softmax

@@ -11,10 +11,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { DecoderLayerParams, EncoderLayerParams, FeedForwardParams, LayerNormParams } from "../../../solutions/blocks";
 import * as refMultihead from "../../../solutions/multihead";
-import { CheckFailure, fmtIndex, fmtNum, requireLiveTensor, sameResult } from "../../grader/compare";
-import type { BlocksModule, Check, CheckContext, MultiheadModule } from "../../grader/types";
-import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck, type BadInputCase } from "../../grader/builders";
-import { isWatchdogTimeout, restoreEngine, snapshotEngine } from "../../grader/watchdog";
+import { CheckFailure, fmtIndex, fmtNum, requireLiveTensor, sameResult } from "../../../grader/compare";
+import type { BlocksModule, Check, CheckContext, MultiheadModule } from "../../../grader/types";
+import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck, type BadInputCase } from "../../../grader/builders";
+import { isWatchdogTimeout, restoreEngine, snapshotEngine } from "../../../grader/watchdog";
 import { causal, mhaParams, padding } from "./multihead";
 
 type M = BlocksModule;

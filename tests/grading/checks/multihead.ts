@@ -10,10 +10,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { mergeHeads as refMergeHeads, splitHeads as refSplitHeads, type MultiHeadParams } from "../../../solutions/multihead";
-import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../grader/compare";
-import type { Check, MultiheadModule } from "../../grader/types";
-import { errorMessage, restoreEngine, snapshotEngine } from "../../grader/watchdog";
-import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../grader/builders";
+import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
+import type { Check, MultiheadModule } from "../../../grader/types";
+import { errorMessage, restoreEngine, snapshotEngine } from "../../../grader/watchdog";
+import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 import { loadPytorchFixtures, toTensor, toTensors } from "../../fixtures/pytorch";
 
 type M = MultiheadModule;

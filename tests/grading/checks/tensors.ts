@@ -2,8 +2,8 @@
  * Graded checks for lib/tensors.ts: exercise 0.1 dotProductScores (10 points).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Check, TensorsModule } from "../../grader/types";
-import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../grader/builders";
+import type { Check, TensorsModule } from "../../../grader/types";
+import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 
 type QK = { q: tf.Tensor; k: tf.Tensor };
 const call = (m: TensorsModule, a: QK): unknown => m.dotProductScores(a.q, a.k);

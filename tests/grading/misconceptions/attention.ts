@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireBroadcastsTo, requireInt, requireTensor } from "../../../lib/support/checks";
-import type { Alternative, AttentionModule, Misconception } from "../../grader/types";
+import type { Alternative, AttentionModule, Misconception } from "../../../grader/types";
 
 type Softmax = AttentionModule["softmax"];
 type Attention = AttentionModule["scaledDotProductAttention"];

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireTensor } from "../../../lib/support/checks";
-import type { Alternative, BlocksModule, Misconception } from "../../grader/types";
+import type { Alternative, BlocksModule, Misconception } from "../../../grader/types";
 import { dense, mhaWith, type Mha } from "./multihead";
 
 type LayerNorm = BlocksModule["layerNorm"];

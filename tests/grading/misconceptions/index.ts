@@ -1,7 +1,7 @@
 /**
  * All misconception variants and correct alternatives, by exercise id.
  */
-import type { Alternative, Misconception } from "../../grader/types";
+import type { Alternative, Misconception } from "../../../grader/types";
 import {
   ATTENTION_ALTERNATIVES,
   ATTENTION_MISCONCEPTIONS,

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireInt } from "../../../lib/support/checks";
-import type { Alternative, Misconception, MultiheadModule } from "../../grader/types";
+import type { Alternative, Misconception, MultiheadModule } from "../../../grader/types";
 
 type SplitHeads = MultiheadModule["splitHeads"];
 type MergeHeads = MultiheadModule["mergeHeads"];

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireTensor } from "../../../lib/support/checks";
-import type { Alternative, Misconception, TensorsModule } from "../../grader/types";
+import type { Alternative, Misconception, TensorsModule } from "../../../grader/types";
 
 type DotProductScores = TensorsModule["dotProductScores"];
 

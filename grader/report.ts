@@ -1,7 +1,7 @@
 /**
  * Turning raw results into a report, and the report into text, Markdown, Gradescope JSON or CSV.
  */
-import type { ExerciseInfo } from "../../lib/support/exercises";
+import type { ExerciseInfo } from "../lib/support/exercises";
 import type { ChildRun } from "./child";
 import type { ModuleState } from "./stage";
 import type { Check, FailureKind } from "./types";

@@ -1,9 +1,9 @@
 /**
  * Running one check against one implementation, in process. Used by the grading workers
- * (tests/grader/suite.ts) and directly by the self-tests, so both see the same outcomes.
+ * (grader/suite.ts) and directly by the self-tests, so both see the same outcomes.
  */
 import * as tf from "@tensorflow/tfjs";
-import { findExercise } from "../../lib/support/exercises";
+import { findExercise } from "../lib/support/exercises";
 import { isCheckFailure, oneLine } from "./compare";
 import { isNotImplemented } from "./builders";
 import type { Check, CheckOutcome } from "./types";

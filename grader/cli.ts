@@ -7,8 +7,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXERCISES, findExercise, type ExerciseInfo } from "../../lib/support/exercises";
-import { checksFor } from "../grading/checks";
+import { EXERCISES, findExercise, type ExerciseInfo } from "../lib/support/exercises";
+import { checksFor } from "../tests/grading/checks";
 import { runGradingChild, type ChildRun } from "./child";
 import { loadExtraChecks } from "./extra";
 import { ROOT } from "./paths";

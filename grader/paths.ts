@@ -3,11 +3,11 @@
  */
 import * as path from "path";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export const ROOT = path.resolve(__dirname, "..");
 export const SOLUTIONS_DIR = path.join(ROOT, "solutions");
 export const LIB_DIR = path.join(ROOT, "lib");
 export const GRADING_DIR = path.join(ROOT, "tests", "grading");
-export const GRADE_CONFIG = path.join(ROOT, "tests", "grader", "vitest.grade.config.ts");
+export const GRADE_CONFIG = path.join(ROOT, "grader", "vitest.grade.config.ts");
 /** Staging area for submissions (out/ is git-ignored). */
 export const STAGE_ROOT = path.join(ROOT, "out", "grading");
 

@@ -13,7 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
-import { EXERCISE_MODULES, EXERCISES } from "../../lib/support/exercises";
+import { EXERCISE_MODULES, EXERCISES } from "../lib/support/exercises";
 import { solutionImports } from "./module-hooks";
 import { LIB_DIR, SOLUTIONS_DIR, STAGE_ROOT } from "./paths";
 

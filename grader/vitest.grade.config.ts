@@ -1,11 +1,11 @@
 /**
- * vitest configuration of a grading run. Started by the CLI (tests/grader/cli.ts), which passes
+ * vitest configuration of a grading run. Started by the CLI (grader/cli.ts), which passes
  * the submission and the exercises through the environment (see paths.ts); not for direct use.
  */
 import * as os from "os";
 import * as path from "path";
 import { defineConfig } from "vitest/config";
-import { EXERCISES } from "../../lib/support/exercises";
+import { EXERCISES } from "../lib/support/exercises";
 import { gradingFile, readGradeEnv, ROOT } from "./paths";
 import JsonlReporter from "./reporter";
 

@@ -4,13 +4,13 @@
  * DIR holds `*.checks.ts` files, each exporting `checks` (or a default export): an array of
  * Check objects exactly like the built-in ones (tests/grading/checks/). They may import
  * "@tensorflow/tfjs" and kit files through the alias "attention-lab/<path in the kit>", e.g.
- * `import { valueCheck } from "attention-lab/tests/grader/builders"`, even when DIR is
+ * `import { valueCheck } from "attention-lab/grader/builders"`, even when DIR is
  * outside the project. Their points come on top of the exercise's points; their names get the
  * prefix "extra: ".
  */
 import * as fs from "fs";
 import * as path from "path";
-import { findExercise } from "../../lib/support/exercises";
+import { findExercise } from "../lib/support/exercises";
 import { allowProjectPackages, registerTypeScript } from "./module-hooks";
 import type { Check } from "./types";
 

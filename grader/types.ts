@@ -7,10 +7,10 @@
  */
 
 /** The reference modules' types double as the contract every submission must meet. */
-export type TensorsModule = typeof import("../../solutions/tensors");
-export type AttentionModule = typeof import("../../solutions/attention");
-export type MultiheadModule = typeof import("../../solutions/multihead");
-export type BlocksModule = typeof import("../../solutions/blocks");
+export type TensorsModule = typeof import("../solutions/tensors");
+export type AttentionModule = typeof import("../solutions/attention");
+export type MultiheadModule = typeof import("../solutions/multihead");
+export type BlocksModule = typeof import("../solutions/blocks");
 
 /**
  * What a check may know besides the module under test: the submission's other exercise modules

@@ -4,7 +4,7 @@
  * errors. Each returns a plain Check object; the exercise files only supply inputs and calls.
  */
 import * as tf from "@tensorflow/tfjs";
-import { findExercise } from "../../lib/support/exercises";
+import { findExercise } from "../lib/support/exercises";
 import {
   CheckFailure,
   DEFAULT_TOL,
@@ -17,7 +17,7 @@ import {
   sameResult,
   type Tolerance,
 } from "./compare";
-import { misconceptionsFor } from "../grading/misconceptions";
+import { misconceptionsFor } from "../tests/grading/misconceptions";
 import type { Check, CheckContext, Misconception } from "./types";
 import { errorMessage, errorName, isStudentError, restoreEngine, snapshotEngine } from "./watchdog";
 

@@ -12,9 +12,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { setupBackend } from "../../lib/support/backend";
-import { EXERCISE_MODULES, findExercise } from "../../lib/support/exercises";
-import { checksFor } from "../grading/checks";
+import { setupBackend } from "../lib/support/backend";
+import { EXERCISE_MODULES, findExercise } from "../lib/support/exercises";
+import { checksFor } from "../tests/grading/checks";
 import { loadExtraChecks } from "./extra";
 import { guardAgainstSolutions } from "./module-hooks";
 import { SOLUTIONS_DIR, type GradeEnv } from "./paths";
