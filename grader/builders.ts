@@ -1,25 +1,16 @@
 /**
  * Builders for the kinds of graded checks every exercise uses: value comparisons with the
- * reference (with misconception diagnosis), shape/dtype, leak, untouched inputs and bad-input
- * errors. Each returns a plain Check object; the exercise files only supply inputs and calls.
+ * reference (with diagnosis of what is wrong), shapes and dtypes, bad-input errors, and the
+ * contract every exercise function must keep (contractChecks: no leaks for every argument form
+ * the docs allow, fresh results on every call, the caller's inputs and params objects left alone).
+ * Each returns a plain Check object; the exercise files only supply inputs and calls.
  */
 import * as tf from "@tensorflow/tfjs";
-import { findExercise } from "../lib/support/exercises";
-import {
-  CheckFailure,
-  DEFAULT_TOL,
-  describeValue,
-  expectResultClose,
-  fmtShape,
-  isCheckFailure,
-  oneLine,
-  requireLiveTensor,
-  sameResult,
-  type Tolerance,
-} from "./compare";
-import { misconceptionsFor } from "../tests/grading/misconceptions";
-import type { Check, CheckContext, Misconception } from "./types";
-import { errorMessage, errorName, isStudentError, restoreEngine, snapshotEngine } from "./watchdog";
+import { closureOf, findExercise } from "../lib/support/exercises";
+import { CheckFailure, DEFAULT_TOL, describeValue, expectResultClose, fmtShape, isCheckFailure, requireLiveTensor, shorten, type Tolerance } from "./compare";
+import { diagnoseError, diagnoseValue, type Probe } from "./diagnose";
+import type { Check, CheckContext, Sample } from "./types";
+import { errorMessage, errorName, isStudentError } from "./watchdog";
 
 /** Calls a module's function with prepared arguments; used for the reference, the student and the variants alike. */
 export type Call<M, A> = (m: M, args: A) => unknown;
@@ -35,48 +26,12 @@ export function isNotImplemented(e: unknown): boolean {
   return e instanceof Error && e.name === "NotImplementedYet";
 }
 
-/**
- * Finds the misconception whose variant behaves like the student's code on the same inputs:
- * same result (sameResult: NaN equals NaN, dtypes must agree) or the same thrown message (or,
- * for a variant with `errorLike`, a message it recognises as the same problem).
- * Variants run in their own tfjs scope so their tensors never count against the student.
- */
-export function diagnose<M, A>(
-  exercise: string,
-  ref: M,
-  call: Call<M, A>,
-  args: A,
-  student: { value: unknown } | { error: unknown },
-): Misconception | undefined {
-  const fn = findExercise(exercise).fn;
-  for (const m of misconceptionsFor(exercise)) {
-    const variant = { ...(ref as object), [fn]: m.fn } as M;
-    const snap = snapshotEngine();
-    tf.engine().startScope();
-    try {
-      let value: unknown;
-      let error: unknown;
-      let threw = false;
-      try {
-        value = call(variant, args);
-      } catch (e) {
-        threw = true;
-        error = e;
-      }
-      if ("error" in student) {
-        if (threw) {
-          const got = errorMessage(student.error);
-          const want = errorMessage(error);
-          if (got === want || (m.errorLike !== undefined && m.errorLike(got, want))) return m;
-        }
-      } else if (!threw && sameResult(student.value, value)) {
-        return m;
-      }
-    } finally {
-      restoreEngine(snap);
-    }
-  }
-  return undefined;
+/** Every tensor in a value (a tensor, an array or an object of them, at any depth). */
+export function tensorsIn(x: unknown, seen = new Set<unknown>()): tf.Tensor[] {
+  if (x instanceof tf.Tensor) return [x];
+  if (x === null || typeof x !== "object" || seen.has(x)) return [];
+  seen.add(x);
+  return (Array.isArray(x) ? x : Object.values(x)).flatMap((v) => tensorsIn(v, seen));
 }
 
 export interface ValueCheckSpec<M, A> {
@@ -93,63 +48,52 @@ export interface ValueCheckSpec<M, A> {
    */
   judge?: (got: unknown, expected: unknown, args: A) => void;
   /**
-   * Called when the check fails: an extra sentence for the feedback, or undefined. Blocks
-   * exercises use it to point at a wrong multiHeadAttention (2.3) the layer builds on.
+   * What the evidence says about a wrong result beyond "it differs" (see diagnose.ts): tried after
+   * the misconceptions, before the generic findings. Exercise files share one per exercise.
    */
-  explain?: (ctx: CheckContext) => string | undefined;
+  probe?: Probe<A>;
 }
 
 /**
  * A check that runs the student's function and the reference on the same inputs and judges the
- * result. When it fails, each misconception variant of the exercise is run on the same inputs;
- * if the student's result (or thrown error) matches one, the feedback names the mistake.
+ * result. When it fails (and the grader is not in quick mode), diagnose.ts looks for the
+ * misconception that behaves like the student's code on every value check of the exercise, then
+ * for what the intermediates show; the feedback's problem is what it found.
  */
 export function valueCheck<M, A>(spec: ValueCheckSpec<M, A>): Check<M> {
-  const fn = findExercise(spec.exercise).fn;
+  findExercise(spec.exercise); // unknown ids fail here
   const judge = spec.judge ?? ((got: unknown, expected: unknown) => expectResultClose("output", got, expected, spec.tol ?? DEFAULT_TOL));
+  const sample: Sample<M, A> = { inputs: spec.inputs, call: spec.call };
   return {
     exercise: spec.exercise,
     name: spec.name,
     points: spec.points,
+    category: "values",
+    sample: sample as Sample<M>,
     run(impl: M, ref: M, ctx?: CheckContext): void {
       const args = spec.inputs();
       const expected = spec.call(ref, args);
-      const note = () => (spec.explain && ctx ? spec.explain(ctx) : undefined);
       let got: unknown;
       try {
         got = spec.call(impl, args);
       } catch (e) {
-        if (isStudentError(e) && !isNotImplemented(e.original)) {
-          const m = diagnose(spec.exercise, ref, spec.call, args, { error: e.original });
-          if (m) {
-            throw new CheckFailure(`your ${fn} throws the same error as ${m.looksLike}: ${m.fix} (it threw: ${oneLine(errorMessage(e.original), 160)})`);
-          }
-          const extra = note();
-          if (extra) throw new CheckFailure(`${oneLine(e.message, 300)}; ${extra}`);
+        if (isStudentError(e) && !isNotImplemented(e.original) && !ctx?.quick) {
+          const found = diagnoseError(ctx?.diagnosis, sample as Sample<unknown, unknown>, args, e.original);
+          if (found) throw new CheckFailure(found.problem, found.detail);
         }
         throw e;
       }
       try {
         judge(got, expected, args);
       } catch (e) {
-        if (isCheckFailure(e)) {
-          const m = diagnose(spec.exercise, ref, spec.call, args, { value: got });
-          if (m) throw new CheckFailure(`your output equals ${m.looksLike}: ${m.fix} (${e.message})`);
-          const extra = note();
-          if (extra) throw new CheckFailure(`${e.message}; ${extra}`);
+        if (isCheckFailure(e) && !ctx?.quick) {
+          const found = diagnoseValue(ctx?.diagnosis, sample as Sample<unknown, unknown>, args, got, expected, e, spec.probe);
+          if (found) throw new CheckFailure(found.problem, found.detail);
         }
         throw e;
       }
     },
   };
-}
-
-/** Every tensor in a result (a tensor, an array or an object of them). */
-export function tensorsIn(x: unknown): tf.Tensor[] {
-  if (x instanceof tf.Tensor) return [x];
-  if (Array.isArray(x)) return x.flatMap(tensorsIn);
-  if (x !== null && typeof x === "object") return Object.values(x).flatMap(tensorsIn);
-  return [];
 }
 
 /**
@@ -166,9 +110,9 @@ export function expectShapeAndDtype(what: string, got: unknown, expected: unknow
       throw new CheckFailure(`${what}: dtype ${g.dtype}, expected ${expected.dtype} (convert with tf.cast(x, "${expected.dtype}"))`);
     }
     const data = g.dataSync() as ArrayLike<number>;
-    let finite = true;
-    for (let i = 0; i < data.length && finite; i++) finite = Number.isFinite(data[i]);
-    if (!finite) throw new CheckFailure(`${what}: contains NaN or Infinity (NaN/Infinity is never a correct result)`);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new CheckFailure(`${what} contains NaN or Infinity (NaN/Infinity is never a correct result)`);
+    }
     return;
   }
   if (expected !== null && typeof expected === "object" && !Array.isArray(expected)) {
@@ -187,100 +131,274 @@ export function shapeDtypeCheck<M, A>(spec: Omit<ValueCheckSpec<M, A>, "judge" |
   return valueCheck({ ...spec, judge: (got, expected) => expectShapeAndDtype("output", got, expected) });
 }
 
-export interface LeakCheckSpec<M, A> {
+// ---------------------------------------------------------------------------------------------
+// The contract: leaks, fresh results, untouched inputs
+
+/** One way of calling the function that the docs allow (e.g. each mask form), labelled for the feedback. */
+export interface Form<A> {
+  /** "no mask", "mask [T,T]", "padding mask [B,1,Tk]", … */
+  label: string;
+  inputs: () => A;
+}
+
+export interface ContractSpec<M, A> {
   exercise: string;
-  name: string;
-  points: number;
-  /** One or more argument sets; each is checked. */
-  cases: () => A[];
   call: Call<M, A>;
+  /** Every argument form the docs allow; each contract check runs on each of them. */
+  forms: readonly Form<A>[];
+  /**
+   * Points of the three contract checks. `intact` is left out only for functions that take no
+   * tensors, arrays or objects (causalMask(n)).
+   */
+  points: { leaks: number; fresh: number; intact?: number };
+}
+
+/** Runs `f` for each form; a form whose call throws is skipped, unless every form throws (then that error fails the check). */
+function eachForm<A>(forms: readonly Form<A>[], f: (form: Form<A>) => void): void {
+  let firstError: unknown;
+  let ran = 0;
+  for (const form of forms) {
+    try {
+      f(form);
+      ran++;
+    } catch (e) {
+      // A wrong result or a broken promise of the contract is the check's business; an exception on a
+      // form the value checks already mark down is not counted twice, unless nothing else runs.
+      if (isStudentError(e) && !isNotImplemented(e.original)) {
+        firstError ??= e;
+        continue;
+      }
+      throw e;
+    }
+  }
+  if (ran === 0 && firstError !== undefined) throw firstError;
+}
+
+/** Inputs built inside a scope of their own and kept, so that nothing else the builder made stays alive. */
+function keptInputs<A>(form: Form<A>): A {
+  tf.engine().startScope();
+  let args: A;
+  try {
+    args = form.inputs();
+    for (const t of tensorsIn(args)) tf.keep(t);
+  } finally {
+    tf.engine().endScope();
+  }
+  return args;
+}
+
+function requireTensors(fn: string, result: unknown): tf.Tensor[] {
+  const ts = tensorsIn(result);
+  if (ts.length === 0) throw new CheckFailure(`${fn} returned ${describeValue(result)} instead of tensors`);
+  return ts;
+}
+
+function snapshotValues(ts: readonly tf.Tensor[]): Float32Array[] {
+  return ts.map((t) => Float32Array.from(t.dataSync() as ArrayLike<number>));
 }
 
 /**
- * The leak check: after a warm-up call (tfjs and the wasm backend allocate caches on first use),
- * a second call whose results are then disposed must leave tf.memory().numTensors unchanged.
+ * The three contract checks of an exercise:
+ * - leaks: after a warm-up call, a call whose results are disposed leaves tf.memory().numTensors
+ *   unchanged, for every form, counted outside any tfjs scope of the grader's own;
+ * - fresh: two calls with the same arguments return two live, separate tensors (a cached tensor
+ *   returned again fails, and so does one that a tf.tidy around an earlier call disposed);
+ * - intact: after two calls with the same arguments, the arguments are unchanged: no field added
+ *   to, removed from or replaced in the params objects, no tensor disposed or modified, arrays as
+ *   they were, and the second call works.
  */
-export function leakCheck<M, A>(spec: LeakCheckSpec<M, A>): Check<M> {
+export function contractChecks<M, A>(spec: ContractSpec<M, A>): Check<M>[] {
   const fn = findExercise(spec.exercise).fn;
-  return {
+  const labels = spec.forms.map((f) => f.label).join("; ");
+  const leaks: Check<M> = {
     exercise: spec.exercise,
-    name: spec.name,
-    points: spec.points,
+    name: `no leaked tensors (${labels})`,
+    points: spec.points.leaks,
+    category: "leaks",
+    contract: "leaks",
+    scoped: false,
     run(impl: M): void {
-      for (const args of spec.cases()) {
-        const warm = spec.call(impl, args);
-        if (tensorsIn(warm).length === 0) throw new CheckFailure(`${fn} returned ${describeValue(warm)} instead of tensors`);
-        tf.dispose(tensorsIn(warm));
-        const before = tf.memory().numTensors;
-        const result = spec.call(impl, args);
-        tf.dispose(tensorsIn(result));
-        const leaked = tf.memory().numTensors - before;
-        if (leaked > 0) {
+      eachForm(spec.forms, (form) => {
+        const args = keptInputs(form);
+        const inputs = new Set(tensorsIn(args));
+        const disposeResult = (r: unknown) => tf.dispose(tensorsIn(r).filter((t) => !inputs.has(t)));
+        try {
+          disposeResult(requireTensorsOf(spec.call(impl, args)));
+          const before = tf.memory().numTensors;
+          disposeResult(spec.call(impl, args));
+          const leaked = tf.memory().numTensors - before;
+          if (leaked > 0) {
+            throw new CheckFailure(
+              `${fn} leaves tensors behind on every call: wrap the computation in tf.tidy(() => …) so intermediate tensors are freed`,
+              `${leaked} tensor(s) per call with ${form.label}`,
+            );
+          }
+        } finally {
+          tf.dispose([...inputs].filter((t) => !t.isDisposed));
+        }
+      });
+    },
+  };
+  function requireTensorsOf(r: unknown): unknown {
+    requireTensors(fn, r);
+    return r;
+  }
+
+  const fresh: Check<M> = {
+    exercise: spec.exercise,
+    name: "two calls with the same arguments return two live, separate results (also under the caller's tf.tidy)",
+    points: spec.points.fresh,
+    category: "fresh",
+    contract: "fresh",
+    run(impl: M): void {
+      eachForm(spec.forms, (form) => {
+        const args = form.inputs();
+        const inputs = new Set(tensorsIn(args));
+        const first = requireTensors(fn, spec.call(impl, args));
+        const own = first.find((t) => inputs.has(t));
+        if (own) {
+          throw new CheckFailure(`${fn} returned one of its input tensors itself instead of a new tensor: the caller may dispose the result, which would dispose its input too`, form.label);
+        }
+        const firstValues = snapshotValues(first);
+        const second = requireTensors(fn, spec.call(impl, args));
+        if (second.some((t) => first.includes(t))) {
           throw new CheckFailure(
-            `${fn} leaves ${leaked} tensor(s) behind on every call: wrap the computation in tf.tidy(() => …) so intermediate tensors are freed`,
+            `${fn} returned the same tensor object on two calls with the same arguments: the caller owns each result and may dispose it (a tf.tidy around the call does), which breaks the next call; build a new tensor on every call (a cache may return cached.clone())`,
+            form.label,
           );
         }
-      }
+        tf.dispose(first);
+        const same = (ts: tf.Tensor[], when: string) => {
+          ts.forEach((t, i) => {
+            if (t.isDisposed) {
+              throw new CheckFailure(`${fn}'s result was already disposed ${when}: do not keep or reuse tensors between calls`, form.label);
+            }
+            const v = t.dataSync() as ArrayLike<number>;
+            const w = firstValues[i];
+            if (!w || v.length !== w.length || Array.from(v).some((x, j) => !(x === w[j] || (Number.isNaN(x) && Number.isNaN(w[j]))))) {
+              throw new CheckFailure(`${fn} returned different values on two calls with the same arguments ${when}: its result must depend on its arguments only`, form.label);
+            }
+          });
+        };
+        same(second, "after the caller disposed the result of an earlier call");
+        // A caller's tf.tidy disposes whatever the call made inside it: a tensor cached there is gone.
+        tf.tidy(() => {
+          spec.call(impl, args);
+        });
+        same(requireTensors(fn, spec.call(impl, args)), "after a call inside the caller's tf.tidy");
+      });
     },
   };
+
+  const checks = [leaks, fresh];
+  if (spec.points.intact !== undefined) {
+    checks.push({
+      exercise: spec.exercise,
+      name: "inputs and params objects unchanged after two calls (nothing added, replaced, modified or disposed)",
+      points: spec.points.intact,
+      category: "intact",
+      contract: "intact",
+      run(impl: M): void {
+        eachForm(spec.forms, (form) => {
+          const args = form.inputs();
+          const before = snapshot(args);
+          // Points for leaving the inputs alone only make sense for a function that computes something.
+          requireTensors(fn, spec.call(impl, args));
+          expectUnchanged(fn, before, args, form.label);
+          try {
+            spec.call(impl, args);
+          } catch (e) {
+            if (!isStudentError(e) || isNotImplemented(e.original)) throw e;
+            throw new CheckFailure(
+              `the second call of ${fn} with the same arguments failed although the first one worked: the first call must leave its arguments as it found them`,
+              `${form.label}: ${shorten(errorMessage(e.original), 200)}`,
+            );
+          }
+          expectUnchanged(fn, before, args, form.label);
+        });
+      },
+    });
+  }
+  return checks;
 }
 
-export interface InputsIntactSpec<M, A extends Record<string, unknown>> {
-  exercise: string;
-  name: string;
-  points: number;
-  inputs: () => A;
-  call: Call<M, A>;
+type Snap =
+  | { kind: "tensor"; ref: tf.Tensor; shape: number[]; dtype: string; data: Float32Array | Int32Array | Uint8Array | undefined }
+  | { kind: "array"; ref: unknown[]; items: Snap[] }
+  | { kind: "object"; ref: object; fields: Map<string, Snap> }
+  | { kind: "value"; value: unknown };
+
+/** A deep record of an argument: tensors by identity and values, arrays and objects by identity and contents. */
+function snapshot(x: unknown): Snap {
+  if (x instanceof tf.Tensor) {
+    return { kind: "tensor", ref: x, shape: [...x.shape], dtype: x.dtype, data: x.isDisposed ? undefined : (x.dataSync() as Float32Array).slice() };
+  }
+  if (Array.isArray(x)) return { kind: "array", ref: x, items: x.map(snapshot) };
+  if (x !== null && typeof x === "object") return { kind: "object", ref: x, fields: new Map(Object.entries(x).map(([k, v]) => [k, snapshot(v)])) };
+  return { kind: "value", value: x };
 }
 
-/** The student's function must neither dispose nor change its inputs (tensors or arrays). */
-export function inputsIntactCheck<M, A extends Record<string, unknown>>(spec: InputsIntactSpec<M, A>): Check<M> {
-  const fn = findExercise(spec.exercise).fn;
-  return {
-    exercise: spec.exercise,
-    name: spec.name,
-    points: spec.points,
-    run(impl: M): void {
-      const args = spec.inputs();
-      const before = new Map<string, string>();
-      for (const [name, x] of Object.entries(args)) {
-        if (x instanceof tf.Tensor) before.set(name, JSON.stringify([x.shape, x.dtype, Array.from(x.dataSync() as ArrayLike<number>)]));
-        else if (Array.isArray(x)) before.set(name, JSON.stringify(x));
+function expectUnchanged(fn: string, before: Snap, now: unknown, form: string): void {
+  const fail = (problem: string) => {
+    throw new CheckFailure(problem, form);
+  };
+  const walk = (s: Snap, x: unknown, p: string): void => {
+    const name = p === "" ? "its arguments" : `"${p}"`;
+    if (s.kind === "tensor") {
+      if (x !== s.ref) fail(`${fn} replaced ${name} in an object it was given: leave the caller's objects as they are (keep new values in local variables)`);
+      const t = x as tf.Tensor;
+      if (t.isDisposed) fail(`${fn} disposed its input ${name}: the caller owns the inputs; only dispose tensors you created (tf.tidy does that for you)`);
+      const data = t.dataSync() as ArrayLike<number>;
+      const old = s.data as ArrayLike<number>;
+      if (t.shape.some((d, i) => d !== s.shape[i]) || data.length !== old.length || Array.from(data).some((v, i) => !(v === old[i] || (Number.isNaN(v) && Number.isNaN(old[i]))))) {
+        fail(`${fn} changed the values of its input ${name}: compute new tensors instead of modifying the inputs`);
       }
-      const result = spec.call(impl, args);
-      // Points for leaving the inputs alone only make sense for a function that computes something.
-      if (tensorsIn(result).length === 0) throw new CheckFailure(`${fn} returned ${describeValue(result)} instead of tensors`);
-      for (const [name, x] of Object.entries(args)) {
-        if (!before.has(name)) continue;
-        if (x instanceof tf.Tensor) {
-          if (x.isDisposed) {
-            throw new CheckFailure(`${fn} disposed its input "${name}": the caller owns the inputs; only dispose tensors you created (tf.tidy does that for you)`);
-          }
-          if (JSON.stringify([x.shape, x.dtype, Array.from(x.dataSync() as ArrayLike<number>)]) !== before.get(name)) {
-            throw new CheckFailure(`${fn} changed its input "${name}": compute new tensors instead of modifying the inputs`);
-          }
-        } else if (JSON.stringify(x) !== before.get(name)) {
-          throw new CheckFailure(`${fn} changed its input array "${name}" (e.g. sorted it in place): copy it first`);
+      return;
+    }
+    if (s.kind === "array") {
+      if (x !== s.ref) fail(`${fn} replaced ${name} in an object it was given: leave the caller's objects as they are (keep new values in local variables)`);
+      const a = x as unknown[];
+      if (a.length !== s.items.length) fail(`${fn} changed its input array ${name} (its length): copy it first`);
+      s.items.forEach((item, i) => {
+        if (item.kind === "value" && a[i] !== item.value) fail(`${fn} changed its input array ${name} (e.g. sorted it in place): copy it first`);
+        else walk(item, a[i], `${p}[${i}]`);
+      });
+      return;
+    }
+    if (s.kind === "object") {
+      if (x !== s.ref) fail(`${fn} replaced ${name} in an object it was given: leave the caller's objects as they are (keep new values in local variables)`);
+      const o = x as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        if (!s.fields.has(k)) {
+          fail(`${fn} added "${p === "" ? k : `${p}.${k}`}" to an object it was given: leave the caller's objects as they are (use a local variable, e.g. const b = params.bq ?? …)`);
         }
       }
-    },
+      for (const [k, v] of s.fields) {
+        if (!(k in o)) fail(`${fn} deleted "${p === "" ? k : `${p}.${k}`}" from an object it was given: leave the caller's objects as they are`);
+        walk(v, o[k], p === "" ? k : `${p}.${k}`);
+      }
+      return;
+    }
+    if (x !== s.value && !(Number.isNaN(x) && Number.isNaN(s.value))) fail(`${fn} changed ${name} in an object it was given: leave the caller's objects as they are`);
   };
+  walk(before, now, "");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
 
 export interface BadInputCase<M> {
   /** How the call looks, for the feedback: "q [2,5,8], k [2,6,4]". */
   describe: string;
   call: (m: M) => unknown;
-  /** What the message must contain besides the function name (shapes as "2,5,8", or patterns). */
+  /**
+   * What the message must contain besides a function name: shapes as "2,5,8" (a building block may
+   * report the same shape with size-1 axes added or removed, e.g. a mask [3,1,6] as [3,1,1,6] once
+   * the head axis is in), or patterns.
+   */
   mention: readonly (string | RegExp)[];
   /** Human wording of `mention` for the feedback. */
   mentionText: string;
-  /**
-   * Other function names that also count as naming the function: a layer that rejects bad
-   * input through the building block that noticed it ("layerNorm: gamma [6] must be [8] …"
-   * from encoderLayer) tells the student as much as one that re-checks everything itself.
-   */
-  alsoNamed?: readonly string[];
 }
 
 /** Removes spaces and accepts "2x5x8" for "2,5,8", so any sensible shape formatting counts. */
@@ -288,16 +406,32 @@ function normaliseMessage(msg: string): string {
   return msg.replace(/\s+/g, "").replace(/(\d)[x×](?=\d)/g, "$1,");
 }
 
+/** The sizes of a shape other than 1: [3,1,1,6] and [3,1,6] both give "3,6". */
+function nonUnit(shape: string): string {
+  return shape.split(",").filter((d) => d !== "1").join(",");
+}
+
+/** Whether a normalised message mentions `shape` ("2,5,8") or the same shape with size-1 axes added or removed. */
+function mentionsShape(norm: string, shape: string): boolean {
+  if (norm.includes(shape)) return true;
+  const want = nonUnit(shape);
+  return want !== "" && (norm.match(/\d+(?:,\d+)+/g) ?? []).some((s) => nonUnit(s) === want);
+}
+
 /**
- * Bad input must raise an Error naming the function and what is wrong: a tfjs internal message
- * ("Error in matMul: inner shapes …") does not name the student's function, so it does not count.
+ * Bad input must raise an Error naming the function (or one of the building blocks the exercise
+ * declares it uses, which may report the problem for it) and what is wrong: a tfjs internal
+ * message ("Error in matMul: inner shapes …") names neither, so it does not count.
  */
 export function badInputCheck<M>(spec: { exercise: string; name: string; points: number; cases: readonly BadInputCase<M>[] }): Check<M> {
-  const fn = findExercise(spec.exercise).fn;
+  const ex = findExercise(spec.exercise);
+  const fn = ex.fn;
+  const names = [fn, ...closureOf(ex.id).map((id) => findExercise(id).fn)];
   return {
     exercise: spec.exercise,
     name: spec.name,
     points: spec.points,
+    category: "errors",
     run(impl: M): void {
       for (const c of spec.cases) {
         let thrown: unknown;
@@ -305,20 +439,24 @@ export function badInputCheck<M>(spec: { exercise: string; name: string; points:
         try {
           c.call(impl);
         } catch (e) {
-          if (!(isStudentError(e)) || isNotImplemented(e.original)) throw e;
+          if (!isStudentError(e) || isNotImplemented(e.original)) throw e;
           threw = true;
           thrown = e.original;
         }
         const hint = `check the inputs at the start of ${fn} and throw an Error that names ${fn} and ${c.mentionText} (lib/support/checks.ts has helpers)`;
-        if (!threw) throw new CheckFailure(`${fn}(${c.describe}) returned instead of throwing: ${hint}`);
-        if (!(thrown instanceof Error)) throw new CheckFailure(`${fn}(${c.describe}) threw ${errorName(thrown)} ${String(thrown)}, not an Error: ${hint}`);
+        if (!threw) throw new CheckFailure(`${fn} returned instead of throwing on bad input: ${hint}`, `${fn}(${c.describe})`);
+        if (!(thrown instanceof Error)) {
+          throw new CheckFailure(`${fn} threw something that is not an Error on bad input: ${hint}`, `${fn}(${c.describe}) threw ${errorName(thrown)} ${shorten(String(thrown), 100)}`);
+        }
         const msg = thrown.message;
         const norm = normaliseMessage(msg);
-        const names = [fn, ...(c.alsoNamed ?? [])];
         const named = names.some((n) => msg.includes(n));
-        const mentions = c.mention.every((p) => (typeof p === "string" ? norm.includes(normaliseMessage(p)) : p.test(msg)));
+        const mentions = c.mention.every((p) => (typeof p === "string" ? mentionsShape(norm, normaliseMessage(p)) : p.test(msg)));
         if (!named || !mentions) {
-          throw new CheckFailure(`${fn}(${c.describe}) threw "${oneLine(msg, 140)}", which does not name ${named ? c.mentionText : fn}: ${hint}`);
+          throw new CheckFailure(
+            `${fn}'s error on bad input does not name ${named ? c.mentionText : fn}: ${hint}`,
+            `${fn}(${c.describe}) threw "${shorten(msg, 160)}"`,
+          );
         }
       }
     },

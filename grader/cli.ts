@@ -9,12 +9,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { EXERCISES, findExercise, type ExerciseInfo } from "../lib/support/exercises";
 import { checksFor } from "../tests/grading/checks";
-import { runGradingChild, type ChildRun } from "./child";
 import { loadExtraChecks } from "./extra";
 import { ROOT } from "./paths";
+import { runPool, type PoolRun } from "./pool";
 import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, type GradeReport } from "./report";
 import { newRunDir, stageImpl } from "./stage";
-import type { Check } from "./types";
+import { typeCheckInThread, type TypeErrors } from "./typecheck";
+import type { Check, ResultLine } from "./types";
+import type { Job } from "./worker";
 
 const USAGE = `Usage: npm run grade -- [IDS...] [options]
 
@@ -30,6 +32,9 @@ Options:
   --extra-tests DIR         also run the checks in DIR/*.checks.ts
   --timeout MS              time limit of each graded test (default 10000)
   --max-time MS             hard limit for a whole grading run (default: from the number of tests)
+  --jobs N                  grading worker processes (default: one per core)
+  --isolate                 a new worker process for every exercise (slower)
+  --no-typecheck            skip the type check of the submission's files
   --keep                    keep the staging folder out/grading/<run>/
   --verbose                 copy vitest's own output to stderr
   -h, --help                this help
@@ -47,6 +52,9 @@ interface Options {
   extraTests?: string;
   timeoutMs: number;
   maxTimeMs?: number;
+  jobs?: number;
+  isolate: boolean;
+  typecheck: boolean;
   keep: boolean;
   verbose: boolean;
   help: boolean;
@@ -59,16 +67,16 @@ function userPath(p: string): string {
 
 /** Parses the command line (flags as `--flag value` or `--flag=value`); throws UsageError. */
 export function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { ids: [], impl: "lib", format: "text", timeoutMs: 10_000, keep: false, verbose: false, help: false };
+  const o: Options = { ids: [], impl: "lib", format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, verbose: false, help: false };
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
     const v = inline ?? args.shift();
     if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
     return v;
   };
-  const positiveInt = (flag: string, v: string): number => {
+  const positiveInt = (flag: string, v: string, unit = "milliseconds"): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number of milliseconds, got "${v}"`);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive whole number of ${unit}, got "${v}"`);
     return n;
   };
   while (args.length > 0) {
@@ -88,6 +96,9 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--extra-tests": o.extraTests = value(flag, inline); break;
       case "--timeout": o.timeoutMs = positiveInt(flag, value(flag, inline)); break;
       case "--max-time": o.maxTimeMs = positiveInt(flag, value(flag, inline)); break;
+      case "--jobs": o.jobs = positiveInt(flag, value(flag, inline), "worker processes"); break;
+      case "--isolate": o.isolate = true; break;
+      case "--no-typecheck": o.typecheck = false; break;
       case "--keep": o.keep = true; break;
       case "--verbose": o.verbose = true; break;
       case "-h": case "--help": o.help = true; break;
@@ -119,38 +130,73 @@ function describeImpl(impl: string): string {
   return impl;
 }
 
-/** Grades one implementation end to end: stage, run the child, assemble. Throws if the grader failed. */
+function readLines(file: string): Record<string, unknown>[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return []; // a line cut short by a kill
+      }
+    });
+}
+
+/** Time limit of one exercise's job: every test and the start-up may use their full limit. */
+function jobLimit(nChecks: number, timeoutMs: number): number {
+  return 30_000 + (nChecks + 1) * timeoutMs;
+}
+
+/** Grades one implementation end to end: stage, type-check and grade in parallel, assemble. Throws if the grader failed. */
 async function gradeOne(implArg: string, shown: string, exercises: readonly ExerciseInfo[], o: Options): Promise<GradeReport> {
-  const extra = o.extraTests ? loadExtraChecks(userPath(o.extraTests)) : [];
+  const extraDir = o.extraTests ? userPath(o.extraTests) : undefined;
+  const extra = extraDir ? loadExtraChecks(extraDir) : [];
   const checks = (ex: ExerciseInfo): readonly Check[] => [...checksFor(ex.id), ...extra.filter((c) => c.exercise === ex.id)];
   const runDir = newRunDir();
   try {
     const staged = stageImpl(implArg === "lib" || implArg === "solutions" ? implArg : userPath(implArg), runDir);
-    const runnable = exercises.filter((ex) => staged.modules.find((m) => m.module === ex.module)?.status === "ok");
+    const ok = (m: string) => staged.modules.find((s) => s.module === m)?.status === "ok";
+    const runnable = exercises.filter((ex) => ok(ex.module));
     const nTests = exercises.reduce((n, ex) => n + checks(ex).length, 0);
     // Generous: every test and every exercise's start-up may use its full time limit.
     const maxTimeMs = o.maxTimeMs ?? 60_000 + (nTests + runnable.length) * o.timeoutMs;
-    let child: ChildRun | undefined;
-    if (runnable.length > 0) {
-      child = await runGradingChild(
-        {
-          ids: runnable.map((e) => e.id),
-          implDir: staged.implDir,
-          guardDir: staged.guardDir,
-          outDir: staged.resultsDir,
-          timeoutMs: o.timeoutMs,
-          extraDir: o.extraTests ? userPath(o.extraTests) : undefined,
-        },
-        { maxTimeMs, verbose: o.verbose },
-      );
-      if (child.started.size === 0 || child.moduleErrors.length > 0) {
-        const why = child.moduleErrors[0] ?? (child.killedAtLimit ? `no worker started within ${maxTimeMs} ms` : `vitest exited with ${child.exitCode ?? child.signal}`);
-        throw new Error(`the grading run failed before grading anything: ${why}\n${child.output.slice(-4000)}`);
-      }
+    const modules = [...new Set(runnable.map((e) => e.module))];
+    const typeErrors: Promise<TypeErrors | undefined> =
+      o.typecheck && implArg !== "solutions" && modules.length > 0 ? typeCheckInThread(staged.srcDir, modules) : Promise.resolve(undefined);
+    const resultsFile = path.join(staged.resultsDir, "worker.jsonl");
+    // Composite exercises first: they take longest, so the pool's makespan is shortest.
+    const order = [...runnable].sort((a, b) => (b.uses?.length ?? 0) - (a.uses?.length ?? 0));
+    const jobs: Job[] = order.map((ex) => ({ exercise: ex.id, implDir: staged.implDir, guardDir: staged.guardDir, resultsFile, timeoutMs: o.timeoutMs, extraDir }));
+    let pool: PoolRun | undefined;
+    if (jobs.length > 0) {
+      pool = await runPool(jobs, {
+        workers: o.jobs,
+        maxTimeMs,
+        jobLimitMs: (job) => jobLimit(checks(findExercise(job.exercise)).length, o.timeoutMs),
+        isolate: o.isolate,
+        verbose: o.verbose,
+      });
+      if (pool.startError) throw new Error(`the grading run failed before grading anything: ${pool.startError}`);
     }
+    const raw = readLines(resultsFile);
     const sanitize = (text: string): string =>
       text.split(`${staged.implDir}${path.sep}`).join("lib/").split(staged.implDir).join("lib").split(`${ROOT}${path.sep}`).join("");
-    return assembleReport({ submission: shown, exercises, checks, modules: staged.modules, child, timeoutMs: o.timeoutMs, maxTimeMs, sanitize });
+    return assembleReport({
+      submission: shown,
+      exercises,
+      checks,
+      modules: staged.modules,
+      lines: raw.filter((l) => l.src === "worker") as unknown as ResultLine[],
+      started: new Set(raw.filter((l) => l.src === "started").map((l) => String(l.exercise))),
+      pool,
+      maxTimeMs,
+      jobLimitMs: (ex) => jobLimit(checks(ex).length, o.timeoutMs),
+      typeErrors: await typeErrors,
+      sanitize,
+    });
   } finally {
     if (!o.keep) fs.rmSync(runDir, { recursive: true, force: true });
   }

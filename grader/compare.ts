@@ -7,11 +7,19 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** A failed check: its message is the one-line feedback shown to the student. */
+/**
+ * A failed check. `problem` is what is wrong, worded for the student and free of this test's
+ * numbers (the report merges tests that share it); `detail` is this test's evidence. The message
+ * is the two together, one line.
+ */
 export class CheckFailure extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly problem: string;
+  readonly detail?: string;
+  constructor(problem: string, detail?: string) {
+    super(detail ? `${problem} (${detail})` : problem);
     this.name = "CheckFailure";
+    this.problem = problem;
+    this.detail = detail;
   }
 }
 
@@ -81,9 +89,18 @@ function values(t: tf.Tensor): Float64Array {
   return Float64Array.from(t.dataSync() as ArrayLike<number>);
 }
 
+/** |a - b| <= atol + rtol * |b| everywhere (same length assumed). */
+export function allClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: Tolerance = DEFAULT_TOL): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (!(Math.abs(a[i] - b[i]) <= tol.atol + tol.rtol * Math.abs(b[i]))) return false;
+  }
+  return true;
+}
+
 /**
  * Throws a CheckFailure unless `got` is a live tensor with `expected`'s shape and close values.
- * The message names the worst element: "max abs difference 0.31 at [1,2,0] (expected 0.52, got 0.21)".
+ * The detail names the worst element and how many differ:
+ * "max abs difference 0.31 at [1,2,0]: expected 0.52, got 0.21; 7 of 30 entries differ".
  * dtypes are not compared here (output-dtype checks do that), so a bool mask with the right 0/1
  * pattern loses only the dtype points.
  */
@@ -96,27 +113,11 @@ export function expectTensorClose(what: string, got: unknown, expected: tf.Tenso
   const ev = values(expected);
   for (let i = 0; i < gv.length; i++) {
     if (!Number.isFinite(gv[i])) {
-      throw new CheckFailure(
-        `${what}: got ${fmtNum(gv[i])} at ${fmtIndex(i, g.shape)} (expected ${fmtNum(ev[i])}); NaN/Infinity is never a correct result`,
-      );
+      throw new CheckFailure(`${what} contains ${fmtNum(gv[i])} (NaN/Infinity is never a correct result)`, `at ${fmtIndex(i, g.shape)}, expected ${fmtNum(ev[i])}`);
     }
   }
-  let worst = -1;
-  let worstDiff = 0;
-  let failed = false;
-  for (let i = 0; i < gv.length; i++) {
-    const diff = Math.abs(gv[i] - ev[i]);
-    if (diff > tol.atol + tol.rtol * Math.abs(ev[i])) failed = true;
-    if (diff > worstDiff) {
-      worstDiff = diff;
-      worst = i;
-    }
-  }
-  if (failed) {
-    throw new CheckFailure(
-      `${what}: max abs difference ${fmtNum(worstDiff)} at ${fmtIndex(worst, g.shape)} ` +
-        `(expected ${fmtNum(ev[worst])}, got ${fmtNum(gv[worst])})`,
-    );
+  if (!allClose(gv, ev, tol)) {
+    throw new CheckFailure(`${what} differs from the reference`, worstDifference(gv, ev, g.shape, tol));
   }
 }
 
@@ -185,9 +186,34 @@ export function sameResult(a: unknown, b: unknown, tol: Tolerance = DEFAULT_TOL)
   return false;
 }
 
-/** First line of a message, trimmed to `max` characters, so feedback stays one line. */
-export function oneLine(message: string, max = 300): string {
-  const first = message.split("\n").find((l) => l.trim() !== "") ?? "";
-  const t = first.trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+/** "max abs difference 0.31 at [1,2,0]: expected 0.52, got 0.21; 7 of 30 entries differ". */
+export function worstDifference(gv: ArrayLike<number>, ev: ArrayLike<number>, shape: readonly number[], tol: Tolerance = DEFAULT_TOL): string {
+  let worst = 0;
+  let worstDiff = -1;
+  let differ = 0;
+  for (let i = 0; i < gv.length; i++) {
+    const diff = Math.abs(gv[i] - ev[i]);
+    if (diff > tol.atol + tol.rtol * Math.abs(ev[i])) differ++;
+    if (diff > worstDiff) {
+      worstDiff = diff;
+      worst = i;
+    }
+  }
+  const where = `max abs difference ${fmtNum(worstDiff)} at ${fmtIndex(worst, shape)}: expected ${fmtNum(ev[worst])}, got ${fmtNum(gv[worst])}`;
+  return differ === gv.length ? `${where}; every entry differs` : `${where}; ${differ} of ${gv.length} entries differ`;
+}
+
+/**
+ * The first line of a message someone else wrote (a student's error, a tfjs message), shortened
+ * to about `max` characters at the end of a sentence or clause, never in the middle of a word.
+ * The grader's own messages are never shortened.
+ */
+export function shorten(message: string, max = 300): string {
+  const first = (message.split("\n").find((l) => l.trim() !== "") ?? "").trim();
+  if (first.length <= max) return first;
+  const head = first.slice(0, max);
+  const sentence = Math.max(head.lastIndexOf(". "), head.lastIndexOf("; "), head.lastIndexOf(": "));
+  if (sentence >= max / 2) return `${head.slice(0, sentence + 1)} …`;
+  const word = head.lastIndexOf(" ");
+  return `${head.slice(0, word > max / 2 ? word : max)} …`;
 }

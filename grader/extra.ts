@@ -35,7 +35,7 @@ export function loadExtraChecks(dir: string): readonly Check[] {
       }
       findExercise(c.exercise); // unknown exercise ids fail here, naming the known ones
       const run = c.run.bind(c);
-      const check: Check = { exercise: findExercise(c.exercise).id, name: `extra: ${c.name}`, points: c.points, run };
+      const check: Check = { exercise: findExercise(c.exercise).id, name: `extra: ${c.name}`, points: c.points, category: c.category ?? "values", sample: c.sample, run };
       // Results are matched to checks by exercise and name, so names must be unique.
       if (out.some((o) => o.exercise === check.exercise && o.name === check.name)) {
         throw new Error(`--extra-tests: two checks of exercise ${check.exercise} are named "${c.name}"`);

@@ -1,7 +1,7 @@
 /**
  * Node module-loading hooks for grading: the "no solutions/" guard for submissions (a runtime
  * backstop for the static scan, which cannot see computed paths), the static scan itself,
- * TypeScript via ts-node and package resolution for extra-check files kept outside the project.
+ * TypeScript (register.js) and package resolution for extra-check files kept outside the project.
  *
  * These hooks act on Node's own `require`, which is how workers load submissions (precompiled
  * to CommonJS by stage.ts, so that loading can run under the watchdog) and extra checks.
@@ -29,14 +29,11 @@ const extraDirs = new Set<string>();
 let hooked = false;
 let tsRegistered = false;
 
-/** Lets the process require .ts files (compiled without type checking, like `ts-node --transpile-only`). */
+/** Lets the process require .ts files (compiled without type checking, through register.js's cache). */
 export function registerTypeScript(): void {
   if (tsRegistered) return;
   tsRegistered = true;
-  const already = (process as unknown as Record<symbol, unknown>)[Symbol.for("ts-node.register.instance")];
-  if (already) return; // the CLI itself runs under ts-node
-  const tsNode = require("ts-node") as typeof import("ts-node");
-  tsNode.register({ transpileOnly: true, project: path.join(ROOT, "tsconfig.json") });
+  (require("./register.js") as { register(): void }).register();
 }
 
 function installHook(): void {

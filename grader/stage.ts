@@ -1,21 +1,24 @@
 /**
  * Staging a submission for grading, in a private folder inside the project:
  *
- *   out/grading/<run>/lib/<module>.js       the submission's exercise modules, compiled to CommonJS
+ *   out/grading/<run>/lib/<module>.js       the submission's exercise modules, compiled to CommonJS,
+ *                                           with the swap prologue of cause finding (swap.ts)
  *   out/grading/<run>/lib/support/*.js      the KIT's lib/support, compiled (never the submission's)
- *   out/grading/<run>/results/              the grading child's JSON lines
+ *   out/grading/<run>/src/<module>.ts       the submission's files as given, for the type check
+ *   out/grading/<run>/results/              the grading workers' JSON lines
  *
  * Only the modules listed in EXERCISES are taken from the submission, so it cannot replace the
  * support code; living under the project root lets `@tensorflow/tfjs` resolve from node_modules
- * even for a submission folder elsewhere; compiling here (once, with the TypeScript the CLI
- * already loaded) keeps the grading workers free of a TypeScript compiler.
+ * even for a submission folder elsewhere. Compiled output is cached by content
+ * (out/grading/.cache/), so staging an unchanged file again costs a file read.
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as ts from "typescript";
 import { EXERCISE_MODULES, EXERCISES } from "../lib/support/exercises";
 import { solutionImports } from "./module-hooks";
 import { LIB_DIR, SOLUTIONS_DIR, STAGE_ROOT } from "./paths";
+import { cached, compileCached, OPTIONS, typescript } from "./register";
+import { instrumentSource } from "./swap";
 
 export type ModuleState =
   | { module: string; status: "ok" }
@@ -25,6 +28,8 @@ export interface StagedRun {
   runDir: string;
   /** Folder holding <module>.js for the worker. */
   implDir: string;
+  /** Folder holding the submission's <module>.ts as given (and a link to the kit's support/), for the type check. */
+  srcDir: string;
   /** Folder whose files may not import solutions/ (undefined for the reference). */
   guardDir?: string;
   resultsDir: string;
@@ -41,32 +46,32 @@ export function newRunDir(): string {
   return dir;
 }
 
-/** Compiles one TypeScript file to CommonJS; returns the first syntax error ("line 3: ';' expected"), if any. */
-export function transpileFile(src: string, dest: string): string | undefined {
-  const text = fs.readFileSync(src, "utf8");
-  const out = ts.transpileModule(text, {
-    fileName: path.basename(src),
-    reportDiagnostics: true,
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020, esModuleInterop: true },
+/**
+ * A submission file compiled to CommonJS with the swap prologue in its exercise functions, or
+ * its first syntax error ("line 3: ';' expected"). Cached by content.
+ */
+export function compileSubmissionModule(source: string, fileName: string, fns: readonly string[]): { js: string } | { error: string } {
+  const text = cached("submission", [fileName, fns.join(","), source], () => {
+    const ts = typescript();
+    const check = ts.transpileModule(source, { fileName, reportDiagnostics: true, compilerOptions: OPTIONS });
+    const errors = (check.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+    if (errors.length > 0) {
+      const d = errors[0];
+      const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : undefined;
+      return `E${line !== undefined ? `line ${line}: ` : ""}${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+    }
+    return `J${ts.transpileModule(instrumentSource(source, fileName, fns), { fileName, compilerOptions: OPTIONS }).outputText}`;
   });
-  const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0) {
-    const d = errors[0];
-    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : undefined;
-    return `${line !== undefined ? `line ${line}: ` : ""}${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
-  }
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.writeFileSync(dest, out.outputText);
-  return undefined;
+  return text.startsWith("E") ? { error: text.slice(1) } : { js: text.slice(1) };
 }
 
-function transpileTree(srcDir: string, destDir: string): void {
+function compileTree(srcDir: string, destDir: string): void {
   for (const entry of fs.readdirSync(srcDir, { withFileTypes: true })) {
     const src = path.join(srcDir, entry.name);
-    if (entry.isDirectory()) transpileTree(src, path.join(destDir, entry.name));
+    if (entry.isDirectory()) compileTree(src, path.join(destDir, entry.name));
     else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-      const problem = transpileFile(src, path.join(destDir, entry.name.replace(/\.ts$/, ".js")));
-      if (problem) throw new Error(`stage: the kit's ${src} does not compile: ${problem}`);
+      fs.mkdirSync(destDir, { recursive: true });
+      fs.writeFileSync(path.join(destDir, entry.name.replace(/\.ts$/, ".js")), compileCached(fs.readFileSync(src, "utf8"), src));
     }
   }
 }
@@ -81,8 +86,8 @@ export function submissionSourceDir(dir: string): string {
   return dir;
 }
 
-function functionsOf(module: string): string {
-  return EXERCISES.filter((e) => e.module === module).map((e) => e.fn).join(", ");
+function functionsOf(module: string): string[] {
+  return EXERCISES.filter((e) => e.module === module).map((e) => e.fn);
 }
 
 /**
@@ -93,13 +98,16 @@ export function stageImpl(impl: string, runDir: string): StagedRun {
   const reference = impl === "solutions";
   const sourceDir = reference ? SOLUTIONS_DIR : impl === "lib" ? LIB_DIR : submissionSourceDir(path.resolve(impl));
   const implDir = path.join(runDir, "lib");
+  const srcDir = path.join(runDir, "src");
   const resultsDir = path.join(runDir, "results");
   fs.mkdirSync(resultsDir, { recursive: true });
-  transpileTree(path.join(LIB_DIR, "support"), path.join(implDir, "support"));
+  fs.mkdirSync(srcDir, { recursive: true });
+  compileTree(path.join(LIB_DIR, "support"), path.join(implDir, "support"));
+  if (!fs.existsSync(path.join(srcDir, "support"))) fs.symlinkSync(path.join(LIB_DIR, "support"), path.join(srcDir, "support"), "dir");
   const modules: ModuleState[] = EXERCISE_MODULES.map((module): ModuleState => {
     const src = path.join(sourceDir, `${module}.ts`);
     if (!fs.existsSync(src)) {
-      return { module, status: "missing", feedback: `missing file: the submission has no ${module}.ts (lib/${module}.ts, with ${functionsOf(module)})` };
+      return { module, status: "missing", feedback: `missing file: the submission has no ${module}.ts (lib/${module}.ts, with ${functionsOf(module).join(", ")})` };
     }
     if (!reference) {
       const bad = solutionImports(src);
@@ -111,10 +119,13 @@ export function stageImpl(impl: string, runDir: string): StagedRun {
         };
       }
     }
-    // The reference imports "../lib/support/…", which from <run>/lib/ lands on the staged support too.
-    const problem = transpileFile(src, path.join(implDir, `${module}.js`));
-    if (problem) return { module, status: "syntax-error", feedback: `could not compile lib/${module}.ts: ${problem}` };
+    // The reference imports "../lib/support/…": from <run>/lib/ that lands on the staged support too.
+    const text = fs.readFileSync(src, "utf8");
+    const compiled = compileSubmissionModule(text, `${module}.ts`, functionsOf(module));
+    if ("error" in compiled) return { module, status: "syntax-error", feedback: `could not compile lib/${module}.ts: ${compiled.error}` };
+    fs.writeFileSync(path.join(implDir, `${module}.js`), compiled.js);
+    fs.writeFileSync(path.join(srcDir, `${module}.ts`), reference ? text.split("../lib/support/").join("./support/") : text);
     return { module, status: "ok" };
   });
-  return { runDir, implDir, guardDir: reference ? undefined : implDir, resultsDir, modules };
+  return { runDir, implDir, srcDir, guardDir: reference ? undefined : implDir, resultsDir, modules };
 }
