@@ -73,19 +73,27 @@ export function valueCheck<M, A>(spec: ValueCheckSpec<M, A>): Check<M> {
     run(impl: M, ref: M, ctx?: CheckContext): void {
       const args = spec.inputs();
       const expected = spec.call(ref, args);
+      const before = snapshot(args);
       let got: unknown;
       try {
         got = spec.call(impl, args);
       } catch (e) {
+        // A later call failing on an input an earlier call disposed: the disposal is the problem.
+        if (isStudentError(e) && !isNotImplemented(e.original)) expectInputsAlive(findExercise(spec.exercise).fn, args, "during this test");
         if (isStudentError(e) && !isNotImplemented(e.original) && !ctx?.quick) {
           const found = diagnoseError(ctx?.diagnosis, sample as Sample<unknown, unknown>, args, e.original);
           if (found) throw new CheckFailure(found.problem, found.detail);
         }
         throw e;
       }
+      const fn = findExercise(spec.exercise).fn;
+      // A judge may read the inputs again (the mask): one the student's code disposed is the problem to report.
+      expectInputsAlive(fn, args, "during this test");
       try {
         judge(got, expected, args);
       } catch (e) {
+        // An input the student's code changed explains a wrong result better than any diagnosis.
+        if (isCheckFailure(e)) expectUnchanged(fn, before, args, "during this test");
         if (isCheckFailure(e) && !ctx?.quick) {
           const found = diagnoseValue(ctx?.diagnosis, sample as Sample<unknown, unknown>, args, got, expected, e, spec.probe);
           if (found) throw new CheckFailure(found.problem, found.detail);
@@ -153,7 +161,24 @@ export interface ContractSpec<M, A> {
   points: { leaks: number; fresh: number; intact?: number };
 }
 
-/** Runs `f` for each form; a form whose call throws is skipped, unless every form throws (then that error fails the check). */
+/** Thrown by firstCall() when the first call of a form throws: that form is skipped. */
+class FormSkipped extends Error {
+  constructor(readonly original: unknown) {
+    super("form skipped");
+  }
+}
+
+/** The first call of a form: an exception here skips the form (the value checks mark it down), any later one fails the check. */
+function firstCall<M, A>(call: Call<M, A>, impl: M, args: A): unknown {
+  try {
+    return call(impl, args);
+  } catch (e) {
+    if (isStudentError(e) && !isNotImplemented(e.original)) throw new FormSkipped(e);
+    throw e;
+  }
+}
+
+/** Runs `f` for each form; a form whose first call throws is skipped, unless every form is (then that error fails the check). */
 function eachForm<A>(forms: readonly Form<A>[], f: (form: Form<A>) => void): void {
   let firstError: unknown;
   let ran = 0;
@@ -162,10 +187,9 @@ function eachForm<A>(forms: readonly Form<A>[], f: (form: Form<A>) => void): voi
       f(form);
       ran++;
     } catch (e) {
-      // A wrong result or a broken promise of the contract is the check's business; an exception on a
-      // form the value checks already mark down is not counted twice, unless nothing else runs.
-      if (isStudentError(e) && !isNotImplemented(e.original)) {
-        firstError ??= e;
+      // An exception on a form the value checks already mark down is not counted twice, unless nothing else runs.
+      if (e instanceof FormSkipped) {
+        firstError ??= e.original;
         continue;
       }
       throw e;
@@ -191,6 +215,20 @@ function requireTensors(fn: string, result: unknown): tf.Tensor[] {
   const ts = tensorsIn(result);
   if (ts.length === 0) throw new CheckFailure(`${fn} returned ${describeValue(result)} instead of tensors`);
   return ts;
+}
+
+/** After a call: a disposed input explains why the next call fails, so it is reported as such. */
+function expectInputsAlive(fn: string, args: unknown, form: string): void {
+  const walk = (x: unknown, p: string, seen: Set<unknown>): void => {
+    if (x instanceof tf.Tensor) {
+      if (x.isDisposed) throw new CheckFailure(`${fn} disposed its input "${p}": the caller owns the inputs; only dispose tensors you created (tf.tidy does that for you)`, form);
+      return;
+    }
+    if (x === null || typeof x !== "object" || seen.has(x)) return;
+    seen.add(x);
+    for (const [k, v] of Object.entries(x)) walk(v, p === "" ? k : Array.isArray(x) ? `${p}[${k}]` : `${p}.${k}`, seen);
+  };
+  walk(args, "", new Set());
 }
 
 function snapshotValues(ts: readonly tf.Tensor[]): Float32Array[] {
@@ -223,7 +261,8 @@ export function contractChecks<M, A>(spec: ContractSpec<M, A>): Check<M>[] {
         const inputs = new Set(tensorsIn(args));
         const disposeResult = (r: unknown) => tf.dispose(tensorsIn(r).filter((t) => !inputs.has(t)));
         try {
-          disposeResult(requireTensorsOf(spec.call(impl, args)));
+          disposeResult(requireTensorsOf(firstCall(spec.call, impl, args)));
+          expectInputsAlive(fn, args, form.label);
           const before = tf.memory().numTensors;
           disposeResult(spec.call(impl, args));
           const leaked = tf.memory().numTensors - before;
@@ -254,13 +293,31 @@ export function contractChecks<M, A>(spec: ContractSpec<M, A>): Check<M>[] {
       eachForm(spec.forms, (form) => {
         const args = form.inputs();
         const inputs = new Set(tensorsIn(args));
-        const first = requireTensors(fn, spec.call(impl, args));
-        const own = first.find((t) => inputs.has(t));
-        if (own) {
+        // The first call inside the caller's tf.tidy: whatever the call keeps from it, the tidy frees.
+        tf.tidy(() => {
+          firstCall(spec.call, impl, args);
+        });
+        expectInputsAlive(fn, args, form.label);
+        const again = (when: string): tf.Tensor[] => {
+          let r: unknown;
+          try {
+            r = spec.call(impl, args);
+          } catch (e) {
+            if (!isStudentError(e) || isNotImplemented(e.original)) throw e;
+            throw new CheckFailure(`${fn} failed on a call with the same arguments ${when}: do not keep or reuse tensors between calls`, `${form.label}: ${shorten(errorMessage(e.original), 200)}`);
+          }
+          const ts = requireTensors(fn, r);
+          if (ts.some((t) => t.isDisposed)) {
+            throw new CheckFailure(`${fn} returned a tensor that was already disposed ${when}: do not keep or reuse tensors between calls`, form.label);
+          }
+          return ts;
+        };
+        const first = again("after a call inside the caller's tf.tidy");
+        if (first.some((t) => inputs.has(t))) {
           throw new CheckFailure(`${fn} returned one of its input tensors itself instead of a new tensor: the caller may dispose the result, which would dispose its input too`, form.label);
         }
         const firstValues = snapshotValues(first);
-        const second = requireTensors(fn, spec.call(impl, args));
+        const second = again("after an earlier call");
         if (second.some((t) => first.includes(t))) {
           throw new CheckFailure(
             `${fn} returned the same tensor object on two calls with the same arguments: the caller owns each result and may dispose it (a tf.tidy around the call does), which breaks the next call; build a new tensor on every call (a cache may return cached.clone())`,
@@ -268,24 +325,14 @@ export function contractChecks<M, A>(spec: ContractSpec<M, A>): Check<M>[] {
           );
         }
         tf.dispose(first);
-        const same = (ts: tf.Tensor[], when: string) => {
-          ts.forEach((t, i) => {
-            if (t.isDisposed) {
-              throw new CheckFailure(`${fn}'s result was already disposed ${when}: do not keep or reuse tensors between calls`, form.label);
-            }
-            const v = t.dataSync() as ArrayLike<number>;
-            const w = firstValues[i];
-            if (!w || v.length !== w.length || Array.from(v).some((x, j) => !(x === w[j] || (Number.isNaN(x) && Number.isNaN(w[j]))))) {
-              throw new CheckFailure(`${fn} returned different values on two calls with the same arguments ${when}: its result must depend on its arguments only`, form.label);
-            }
-          });
-        };
-        same(second, "after the caller disposed the result of an earlier call");
-        // A caller's tf.tidy disposes whatever the call made inside it: a tensor cached there is gone.
-        tf.tidy(() => {
-          spec.call(impl, args);
+        second.forEach((t, i) => {
+          if (t.isDisposed) throw new CheckFailure(`${fn}'s result was disposed when the caller disposed the result of an earlier call: do not keep or reuse tensors between calls`, form.label);
+          const v = t.dataSync() as ArrayLike<number>;
+          const w = firstValues[i];
+          if (!w || v.length !== w.length || Array.from(v).some((x, j) => !(x === w[j] || (Number.isNaN(x) && Number.isNaN(w[j]))))) {
+            throw new CheckFailure(`${fn} returned different values on two calls with the same arguments: its result must depend on its arguments only`, form.label);
+          }
         });
-        same(requireTensors(fn, spec.call(impl, args)), "after a call inside the caller's tf.tidy");
       });
     },
   };
@@ -303,7 +350,7 @@ export function contractChecks<M, A>(spec: ContractSpec<M, A>): Check<M>[] {
           const args = form.inputs();
           const before = snapshot(args);
           // Points for leaving the inputs alone only make sense for a function that computes something.
-          requireTensors(fn, spec.call(impl, args));
+          requireTensors(fn, firstCall(spec.call, impl, args));
           expectUnchanged(fn, before, args, form.label);
           try {
             spec.call(impl, args);

@@ -2,8 +2,8 @@
  * What is wrong with a failed value check, in one plain sentence backed by evidence.
  *
  * In order:
- * 1. A named misconception (tests/grading/misconceptions/): named only when the student's code
- *    behaves exactly like the variant on this check AND on every other value check of the exercise
+ * 1. A named misconception (tests/grading/misconceptions/): "your softmax behaves exactly like …",
+ *    only when the student's code behaves like the variant on this check AND on every value check of the exercise
  *    (same results, or the same errors). One matching output is not enough: a layer norm that
  *    hard-codes eps matches "no eps" on a check with eps = 0.5, but not on the check where eps matters.
  * 2. The exercise's probe (what its intermediates show: attention weights, per-position statistics,
@@ -55,9 +55,15 @@ function behave(f: () => unknown): Behaviour {
   }
 }
 
-function sameBehaviour(student: Behaviour, variant: Behaviour, m: Misconception): boolean {
+/**
+ * Whether the student and the variant behave alike: equal results, or errors with the same message
+ * (or one the misconception recognises). `loose`: any two errors agree (on the other value checks
+ * of the exercise, where a student's own input checks may word the same rejection differently).
+ */
+function sameBehaviour(student: Behaviour, variant: Behaviour, m: Misconception, loose = false): boolean {
   if ("error" in student || "error" in variant) {
     if (!("error" in student) || !("error" in variant)) return false;
+    if (loose) return true;
     const got = errorMessage(student.error);
     const want = errorMessage(variant.error);
     return got === want || (m.errorLike !== undefined && m.errorLike(got, want));
@@ -81,7 +87,7 @@ function scoped<T>(f: () => T): T {
 }
 
 /** Whether the variant behaves like the student's code on every value check of the exercise (memoised). */
-function consistent(ctx: DiagnosisContext, m: Misconception): boolean {
+export function fitsEveryValueCheck(ctx: DiagnosisContext, m: Misconception): boolean {
   const known = ctx.memo.get(m.id);
   if (known !== undefined) return known;
   const student = ctx.guard(ctx.student);
@@ -93,7 +99,7 @@ function consistent(ctx: DiagnosisContext, m: Misconception): boolean {
       if (!sample) continue;
       ok = scoped(() => {
         const args = sample.inputs();
-        return sameBehaviour(behave(() => sample.call(student, args)), behave(() => sample.call(variant, args)), m);
+        return sameBehaviour(behave(() => sample.call(student, args)), behave(() => sample.call(variant, args)), m, true);
       });
       if (!ok) break;
     }
@@ -108,10 +114,17 @@ function consistent(ctx: DiagnosisContext, m: Misconception): boolean {
 /** The misconception that behaves like the student here and on every value check, if any. */
 function matchMisconception(ctx: DiagnosisContext, sample: Sample<unknown, unknown>, args: unknown, student: Behaviour): Misconception | undefined {
   for (const m of misconceptionsFor(ctx.exercise)) {
-    const here = scoped(() => sameBehaviour(student, behave(() => sample.call(variantOf(ctx, m), args)), m));
-    if (here && consistent(ctx, m)) return m;
+    // Once a variant is known to fit every value check, any error agrees with it here too.
+    const loose = ctx.memo.get(m.id) === true;
+    const here = scoped(() => sameBehaviour(student, behave(() => sample.call(variantOf(ctx, m), args)), m, loose));
+    if (here && fitsEveryValueCheck(ctx, m)) return m;
   }
   return undefined;
+}
+
+/** The feedback naming a misconception (the same whether the student's code returned or threw like it). */
+function named(ctx: DiagnosisContext, m: Misconception): string {
+  return `your ${findExercise(ctx.exercise).fn} behaves exactly like ${m.looksLike}: ${m.fix}`;
 }
 
 /** The detail of a failed judge: its own detail, or its message when it has no separate detail. */
@@ -131,7 +144,7 @@ export function diagnoseValue(
 ): Finding | undefined {
   if (ctx) {
     const m = matchMisconception(ctx, sample, args, { value: got });
-    if (m) return { problem: `your output equals ${m.looksLike}: ${m.fix}`, detail: detailOf(failure) };
+    if (m) return { problem: named(ctx, m), detail: detailOf(failure) };
   }
   // NaN or Infinity says all there is to say: a probe comparing such numbers would only mislead.
   if (hasNonFinite(got)) return undefined;
@@ -144,7 +157,7 @@ export function diagnoseError(ctx: DiagnosisContext | undefined, sample: Sample<
   if (!ctx) return undefined;
   const m = matchMisconception(ctx, sample, args, { error });
   if (!m) return undefined;
-  return { problem: `your ${findExercise(ctx.exercise).fn} throws the same error as ${m.looksLike}: ${m.fix}`, detail: `it threw: ${shorten(errorMessage(error), 160)}` };
+  return { problem: named(ctx, m), detail: `it threw the same error: ${shorten(errorMessage(error), 160)}` };
 }
 
 function hasNonFinite(x: unknown, seen = new Set<unknown>()): boolean {

@@ -117,6 +117,8 @@ export function tensorFinding(what: string, g: Arr, e: Arr): Finding | undefined
       }
     }
   }
+  const offset = perFeatureOffset(g, e);
+  if (offset) return offset(what);
   const sg = [...g.data].sort((a, b) => a - b);
   const se = [...e.data].sort((a, b) => a - b);
   if (allClose(sg, se)) return { problem: `your ${what} holds the reference's values, but in a different arrangement` };
@@ -126,6 +128,20 @@ export function tensorFinding(what: string, g: Arr, e: Arr): Finding | undefined
     return { problem: `only part of your ${what} differs from the reference: the entries [${pattern}]`, detail: `shape ${fmtShape(g.shape)}; the other entries match` };
   }
   return undefined;
+}
+
+/** g − e is the same at every position, feature by feature (the last axis), and not zero: e.g. a bias left out or added twice. */
+function perFeatureOffset(g: Arr, e: Arr): ((what: string) => Finding) | undefined {
+  const d = g.shape[g.shape.length - 1];
+  const rows = g.data.length / d;
+  if (rows < 2) return undefined;
+  const off = [...Array(d).keys()].map((j) => g.data[j] - e.data[j]);
+  if (off.every((o) => Math.abs(o) < 1e-4)) return undefined;
+  for (let r = 1; r < rows; r++) for (let j = 0; j < d; j++) if (!close(g.data[r * d + j] - e.data[r * d + j], off[j])) return undefined;
+  return (what) => ({
+    problem: `your ${what} differs from the reference's by the same amount at every position, feature by feature (a constant per feature, as a bias left out or added would make)`,
+    detail: `offsets ${off.slice(0, 4).map(fmtNum).join(", ")}${d > 4 ? ", …" : ""}`,
+  });
 }
 
 /** The first part of a result (a tensor, or an object / array of tensors) that differs, with its name. */
@@ -370,16 +386,16 @@ export function headsFinding(what: string, g: Arr, e: Arr): Finding | undefined 
   const gs = [...Array(h).keys()].map((i) => slice(g, i));
   const es = [...Array(h).keys()].map((i) => slice(e, i));
   const match = [...Array(h).keys()].filter((i) => allClose(gs[i], es[i]));
+  const perm = gs.map((s) => es.findIndex((t) => allClose(s, t)));
+  if (match.length < h && perm.every((p) => p >= 0) && new Set(perm).size === h) {
+    return { problem: `the heads of your ${what} are the reference's heads in a different order`, detail: perm.map((p, i) => `your head ${i} is the reference's head ${p}`).join(", ") };
+  }
   if (match.length > 0) {
     const differ = [...Array(h).keys()].filter((i) => !match.includes(i));
     return {
       problem: `some heads of your ${what} match the reference and others do not`,
       detail: `head${match.length > 1 ? "s" : ""} ${fmtIndices(match)} match${match.length > 1 ? "" : "es"}, head${differ.length > 1 ? "s" : ""} ${fmtIndices(differ)} differ${differ.length > 1 ? "" : "s"}`,
     };
-  }
-  const perm = gs.map((s) => es.findIndex((t) => allClose(s, t)));
-  if (perm.every((p) => p >= 0) && new Set(perm).size === h) {
-    return { problem: `your ${what} hold the reference's heads in a different order`, detail: perm.map((p, i) => `your head ${i} is the reference's head ${p}`).join(", ") };
   }
   return undefined;
 }
@@ -414,10 +430,15 @@ export function featureGroupFinding(what: string, g: Arr, e: Arr, groups: number
   if (groups < 2 || d % groups !== 0) return undefined;
   const w = d / groups;
   const rows = g.data.length / d;
-  const ok = [...Array(groups).keys()].filter((k) => {
-    for (let r = 0; r < rows; r++) for (let j = k * w; j < (k + 1) * w; j++) if (!close(g.data[r * d + j], e.data[r * d + j])) return false;
+  const same = (k: number, l: number) => {
+    for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) if (!close(g.data[r * d + k * w + j], e.data[r * d + l * w + j])) return false;
     return true;
-  });
+  };
+  const ok = [...Array(groups).keys()].filter((k) => same(k, k));
+  const perm = [...Array(groups).keys()].map((k) => [...Array(groups).keys()].findIndex((l) => same(k, l)));
+  if (ok.length < groups && perm.every((p) => p >= 0) && new Set(perm).size === groups) {
+    return { problem: `your ${what} has the ${groupName}s' features in a different order`, detail: perm.map((p, k) => `your ${groupName} ${k} is the reference's ${groupName} ${p}`).join(", ") };
+  }
   if (ok.length === 0 || ok.length === groups) return undefined;
   const bad = [...Array(groups).keys()].filter((k) => !ok.includes(k));
   return {

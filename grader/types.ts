@@ -66,13 +66,13 @@ export type AnyFn = (...args: any[]) => any;
 /**
  * A wrong implementation that mimics a common student mistake. When a value check fails and the
  * student's code behaves exactly like a variant on every value check of the exercise (same
- * results, or the same errors), the feedback names the mistake: `your output equals ${looksLike}: ${fix}`.
+ * results, or the same errors), the feedback names the mistake: `your softmax behaves exactly like ${looksLike}: ${fix}`.
  */
 export interface Misconception<F extends AnyFn = AnyFn> {
   readonly exercise: string;
   /** Short stable slug, e.g. "no-scale". */
   readonly id: string;
-  /** Completes "your output equals …". */
+  /** Completes "your softmax behaves exactly like …". */
   readonly looksLike: string;
   /** What to change. */
   readonly fix: string;

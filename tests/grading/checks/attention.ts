@@ -63,9 +63,15 @@ function axesSummingToOne(t: tf.Tensor): number[] {
 }
 
 /** Softmax: along which axis the student's output sums to 1, compared with the one asked for. */
-function softmaxProbe(got: unknown, _expected: unknown, args: SoftmaxArgs): Finding | undefined {
+function softmaxProbe(got: unknown, expected: unknown, args: SoftmaxArgs): Finding | undefined {
   if (!(got instanceof tf.Tensor) || got.isDisposed || args.x === undefined || got.rank !== args.x.rank) return undefined;
   const want = ((args.axis ?? -1) + got.rank) % got.rank;
+  if (expected instanceof tf.Tensor) {
+    const exp = tf.tidy(() => tf.exp(got));
+    const logOf = Array.from(exp.dataSync()).every((v, i) => Math.abs(v - (expected.dataSync()[i] as number)) <= 1e-4);
+    exp.dispose();
+    if (logOf) return { problem: "your output is the logarithm of the softmax (log-probabilities): the softmax is e / sum(e) with e = exp(x − max), not x − max − log(sum(e))" };
+  }
   const axes = axesSummingToOne(got);
   if (axes.includes(want)) return undefined;
   if (axes.length > 0) {

@@ -101,6 +101,10 @@ function lnProbe(got: unknown, expected: unknown, args: LnArgs): Finding | undef
   if (!ref || !mine) return undefined;
   const rs = rowStats(ref);
   const ms = rowStats(mine);
+  const plain = rowStats(y);
+  if (standardised(plain, (r) => rs.variance[r])) {
+    return { problem: "your output is the normalised x̂ itself: gamma and beta are not applied (output = gamma · x̂ + beta)" };
+  }
   const swapped = undo(y, gamma, beta);
   if (swapped && standardised(rowStats(swapped), (r) => rs.variance[r])) {
     return { problem: "your output is x̂·beta + gamma: gamma and beta are used the other way round (gamma scales, beta shifts)" };

@@ -175,10 +175,22 @@ export function headMask(mask: unknown, shape: number[]): Float64Array | undefin
   return out;
 }
 
-/** What the per-head weights show (attentionFinding with heads), with 2.3's mask and scale. */
+/** What the per-head weights show (attentionFinding with heads), with 2.3's mask and scale; first, what their shape says. */
 function mhaProbe(got: unknown, expected: unknown, args: MhaArgs): Finding | undefined {
+  const w = got !== null && typeof got === "object" ? (got as { weights?: unknown }).weights : undefined;
+  if (w instanceof tf.Tensor && !w.isDisposed && w.rank === 4) {
+    const [, h, , tk] = w.shape;
+    const tq = args.xq.shape[1] as number;
+    const wantTk = args.xkv.shape[1] as number;
+    if (h !== args.params.numHeads) {
+      return { problem: "your weights have another number of heads than params.numHeads: split d into numHeads heads of d/numHeads features each", detail: `${h} heads, numHeads = ${args.params.numHeads}` };
+    }
+    if (tk !== wantTk && tk === tq) {
+      return { problem: "your weights have as many keys per query as xq has positions, not as xkv has: the keys and values must be projected from xkv", detail: `${tk} keys per query, xkv has ${wantTk} positions` };
+    }
+  }
   return attentionFinding(got, expected, args, {
-    after: "what comes after the weights: weights·V in each head, merging the heads or the output projection",
+    after: "what comes after the weights: the values V = xkv·wv + bv, weights·V in each head, merging the heads or the output projection",
     scale: (a: MhaArgs) => {
       const d = a.xq.shape[2] as number;
       return `1/√(d/h) = 1/√${d / a.params.numHeads}`;
@@ -253,6 +265,12 @@ const gradientCheck: Check<M> = {
       tf.dispose(want);
       const msg = errorMessage(e);
       if (!/gradient/i.test(msg)) throw e; // the forward pass failed: reported like any other check
+      if (/with respect to x/i.test(msg)) {
+        throw new CheckFailure(
+          "tf.grads found no path from one of wq, wk, wv, wo to your output: your multiHeadAttention does not use all four projections",
+          `tfjs said: ${shorten(msg, 200)}`,
+        );
+      }
       throw new CheckFailure(
         "tf.grads through your multiHeadAttention failed: tfjs 4.22 cannot differentiate tf.matMul when batch dims broadcast " +
           "([B, T, d]·[d, d]); project with 2-D products (reshape x to [B·T, d], multiply, reshape back)",
@@ -356,12 +374,26 @@ function expectUnitPairs(got: unknown): void {
   }
 }
 
+/** Row p of the student's table is the reference's row p + s (s = ±1): the positions are counted from another start. */
+function rowShiftFinding(g: ReturnType<typeof arr>, e: ReturnType<typeof arr>): Finding | undefined {
+  if (g.shape.length !== 2 || g.shape[0] < 3 || g.shape.some((n, i) => n !== e.shape[i])) return undefined;
+  const [t, d] = g.shape;
+  for (const s of [1, -1]) {
+    let ok = true;
+    for (let p = Math.max(0, -s); p < t - Math.max(0, s) && ok; p++) {
+      for (let j = 0; j < d && ok; j++) ok = Math.abs(g.data[p * d + j] - e.data[(p + s) * d + j]) <= 1e-4 + 1e-3 * Math.abs(e.data[(p + s) * d + j]);
+    }
+    if (ok) return { problem: `row p of your encoding is the reference's row p ${s > 0 ? "+" : "−"} 1: your positions are counted from ${s > 0 ? "1" : "−1"} instead of 0` };
+  }
+  return undefined;
+}
+
 /** Which columns (features) of the encoding match, or the reference's columns in another order. */
 function peProbe(got: unknown, expected: unknown): Finding | undefined {
   if (!(got instanceof tf.Tensor) || got.isDisposed || !(expected instanceof tf.Tensor)) return undefined;
   const g = arr(got);
   const e = arr(expected);
-  return columnFinding("encoding", g, e) ?? tensorFinding("encoding", g, e);
+  return rowShiftFinding(g, e) ?? columnFinding("encoding", g, e) ?? tensorFinding("encoding", g, e);
 }
 
 export const PE_CHECKS: readonly Check<M>[] = [
