@@ -10,7 +10,7 @@ import { closureOf, findExercise } from "../lib/support/exercises";
 import { CheckFailure, DEFAULT_TOL, describeValue, expectResultClose, fmtShape, isCheckFailure, requireLiveTensor, shorten, type Tolerance } from "./compare";
 import { diagnoseError, diagnoseValue, type Probe } from "./diagnose";
 import type { Check, CheckContext, Sample } from "./types";
-import { errorMessage, errorName, isStudentError } from "./watchdog";
+import { errorMessage, errorName, isStudentError, restoreEngine, snapshotEngine } from "./watchdog";
 
 /** Calls a module's function with prepared arguments; used for the reference, the student and the variants alike. */
 export type Call<M, A> = (m: M, args: A) => unknown;
@@ -505,6 +505,94 @@ export function badInputCheck<M>(spec: { exercise: string; name: string; points:
             `${fn}(${c.describe}) threw "${shorten(msg, 160)}"`,
           );
         }
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trainability
+
+export interface GradientCheckSpec<M, A> {
+  exercise: string;
+  name: string;
+  points: number;
+  inputs: () => A;
+  /** The tensors to differentiate with respect to, and their names for the feedback. */
+  wrt: (args: A) => { names: string[]; tensors: tf.Tensor[] };
+  /** The arguments with the differentiated tensors put back in (in wrt's order). */
+  replace: (args: A, tensors: tf.Tensor[]) => A;
+  call: Call<M, A>;
+  /** The part of the result that is differentiated (e.g. r.output); it must be a tensor. */
+  output: (result: unknown) => unknown;
+  /** Seed of the fixed random direction the output is differentiated along. */
+  seed: number;
+}
+
+/** Why tf.grads through the student's function failed, in words the student can act on. */
+function gradientFailure(fn: string, names: readonly string[], msg: string): CheckFailure {
+  const said = `tfjs said: ${shorten(msg, 200)}`;
+  const op = msg.match(/gradient function not found for (\w+)/i)?.[1];
+  if (/with respect to x/i.test(msg)) {
+    return new CheckFailure(`tf.grads found no path from one of ${names.join(", ")} to your output: your ${fn} does not use all of them`, said);
+  }
+  if (op) {
+    return new CheckFailure(
+      `tf.grads through your ${fn} failed: tfjs has no gradient for the op ${op}, which your code (or a building block it calls) uses on the way from the inputs to the output; ` +
+        "compute it from differentiable ops (e.g. a 0/1 mask multiplied in instead of a comparison of computed values)",
+      said,
+    );
+  }
+  if (/BatchMatMul/.test(msg)) {
+    return new CheckFailure(
+      `tf.grads through your ${fn} failed: tfjs 4.22 cannot differentiate tf.matMul when batch dims broadcast ([B, T, d]·[d, d]); project with 2-D products (reshape x to [B·T, d], multiply, reshape back)`,
+      said,
+    );
+  }
+  return new CheckFailure(`tf.grads through your ${fn} failed`, said);
+}
+
+/**
+ * The notebooks train through the student's function: its gradients with respect to `wrt` must
+ * exist and equal the reference's. A failing tf.grads leaves tfjs's engine mid-backprop, so the
+ * engine state is restored before reporting.
+ */
+export function gradientCheck<M, A>(spec: GradientCheckSpec<M, A>): Check<M> {
+  const fn = findExercise(spec.exercise).fn;
+  return {
+    exercise: spec.exercise,
+    name: spec.name,
+    points: spec.points,
+    category: "values",
+    run(impl: M, ref: M): void {
+      const args = spec.inputs();
+      const { names, tensors } = spec.wrt(args);
+      const out = (r: unknown) => requireLiveTensor("output", r !== null && typeof r === "object" ? spec.output(r) : r);
+      // The forward pass first, outside tf.grads: a wrong result is reported as such, not as a gradient problem.
+      out(spec.call(impl, args));
+      const gradsOf = (m: M) =>
+        tf.tidy(() => {
+          const probe = randn(out(spec.call(ref, args)).shape as number[], spec.seed);
+          const f = (...ts: tf.Tensor[]) => tf.sum(tf.mul(out(spec.call(m, spec.replace(args, ts))), probe)) as tf.Scalar;
+          return tf.grads(f)(tensors);
+        });
+      const want = gradsOf(ref);
+      const snap = snapshotEngine();
+      let got: tf.Tensor[];
+      try {
+        got = gradsOf(impl);
+      } catch (e) {
+        restoreEngine(snap);
+        tf.dispose(want);
+        const original = isStudentError(e) ? e.original : e;
+        const msg = errorMessage(original);
+        if (!/gradient/i.test(msg)) throw e; // the forward pass failed: reported like any other check
+        throw gradientFailure(fn, names, msg);
+      }
+      try {
+        expectResultClose(`gradient [${names.join(", ")}]`, got, want);
+      } finally {
+        tf.dispose([...want, ...got]);
       }
     },
   };

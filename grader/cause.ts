@@ -119,7 +119,7 @@ export async function findCause(
     }
     const innocent = causes.filter((id) => !wrongOwn.includes(id));
     const problem =
-      `this test passes with the reference ${label(causes)} in place of yours: your ${label(innocent)} gives different results on these inputs, ` +
+      `this test passes with the reference ${label(causes)} in place of yours: your ${label(innocent)} makes it fail, ` +
       `although it passes its own tests — fix ${idList(causes)} first`;
     return { ...failed, problem, detail: failed.feedback, feedback: `${problem} (${failed.feedback})` };
   }

@@ -152,7 +152,7 @@ describe("typical broken implementations", () => {
         return { output: tf.mul(r.output, NaN), weights: tf.mul(r.weights, NaN) };
       });
     const { failed, all } = await gradeWith(exercise("1.2"), nan);
-    const judged = all.filter((r) => /^(values|fully masked|weights|output)/.test(r.name));
+    const judged = all.filter((r) => /^(values|fully masked|weights|output|trainable)/.test(r.name));
     expect(judged.length).toBeGreaterThan(8);
     for (const r of judged) {
       expect(r.outcome.passed, r.name).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * @planted alternative
  * @exercise 1.2
- * @style multiplies the softmax by the mask AFTER the softmax and renormalises each row (0 for rows with nothing left), using its own softmax (1.1)
+ * @style multiplies the softmax by the mask AFTER the softmax and renormalises each row (a tiny floor keeps empty rows at 0), using its own softmax (1.1)
  * @near mask-after-softmax
  * @near unnormalised
  */
@@ -28,10 +28,9 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
       const w = softmax(scores);
       return { output: tf.matMul(w, v), weights: w };
     }
-    // Rows of the softmax, masked, then rescaled so each row sums to 1 again.
+    // Rows of the softmax, masked, then rescaled so each row sums to 1 again; a row with nothing left stays 0.
     const kept = tf.mul(softmax(scores), tf.cast(tf.notEqual(mask, 0), "float32"));
-    const total = tf.sum(kept, -1, true);
-    const weights = tf.where(tf.greater(total, 0), tf.div(kept, tf.maximum(total, 1e-30)), tf.zerosLike(kept));
+    const weights = tf.div(kept, tf.maximum(tf.sum(kept, -1, true), 1e-30));
     return { output: tf.matMul(weights, v), weights };
   });
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { scaledDotProductAttention } from "../../../lib/attention";
-import { mergeHeads, splitHeads } from "../../../lib/multihead";
+import { splitHeads } from "../../../lib/multihead";
 import type { MultiHeadParams, MultiHeadResult } from "../../../lib/support/types";
 
 function dense(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor {

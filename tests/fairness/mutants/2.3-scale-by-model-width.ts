@@ -5,7 +5,6 @@
  * @misconception scale-sqrt-d
  */
 import * as tf from "@tensorflow/tfjs";
-import { scaledDotProductAttention } from "../../../lib/attention";
 import { mergeHeads, splitHeads } from "../../../lib/multihead";
 import type { MultiHeadParams, MultiHeadResult } from "../../../lib/support/types";
 

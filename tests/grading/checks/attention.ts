@@ -11,7 +11,7 @@ import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } 
 import type { Finding } from "../../../grader/diagnose";
 import { attentionFinding, broadcastMask, fmtIndices } from "../../../grader/probes";
 import type { AttentionModule, Check } from "../../../grader/types";
-import { badInputCheck, contractChecks, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
+import { badInputCheck, contractChecks, gradientCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 
 // ---------------------------------------------------------------------------------------------
 // 1.1 softmax
@@ -245,7 +245,7 @@ const perHead2234 = () =>
 export const ATTENTION_CHECKS: readonly Check<AttentionModule>[] = [
   attnValues("values, no mask, no batch dims: q [5,8], k [6,8], v [6,3]", 4, qkv([5, 8], [6, 8], [6, 3], 301)),
   attnValues("values, no mask, one batch dim: q [2,5,8], k [2,6,8], v [2,6,4]", 4, qkv([2, 5, 8], [2, 6, 8], [2, 6, 4], 311)),
-  attnValues("values, no mask, two batch dims: q [2,2,3,16], k [2,2,4,16], v [2,2,4,5]", 3, qkv([2, 2, 3, 16], [2, 2, 4, 16], [2, 2, 4, 5], 321)),
+  attnValues("values, no mask, two batch dims: q [2,2,3,16], k [2,2,4,16], v [2,2,4,5]", 2, qkv([2, 2, 3, 16], [2, 2, 4, 16], [2, 2, 4, 5], 321)),
   // Tk = dk = dv: a transposed v or swapped k/v still has valid shapes here, so only the values tell.
   attnValues("values, no mask, Tk = dk = dv: q [2,4,6], k [2,6,6], v [2,6,6]", 2, qkv([2, 4, 6], [2, 6, 6], [2, 6, 6], 331)),
   attnValues("values, causal mask [5,5] broadcast over batch: q, k, v [2,5,8]", 4, qkv([2, 5, 8], [2, 5, 8], [2, 5, 8], 341, causal5)),
@@ -271,6 +271,18 @@ export const ATTENTION_CHECKS: readonly Check<AttentionModule>[] = [
     call: attnCall,
     judge: (got, _expected, args) => expectMaskedDistribution(got, args),
     probe: attnProbe,
+  }),
+  // Notebook 02 trains a model through the student's attention (their multiHeadAttention calls it).
+  gradientCheck<AttentionModule, AttnArgs>({
+    exercise: "1.2",
+    name: "trainable: gradients of the output w.r.t. q, k, v with a padding mask (tf.grads through your function)",
+    points: 1,
+    inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 395, padding362),
+    wrt: (a) => ({ names: ["q", "k", "v"], tensors: [a.q, a.k, a.v] }),
+    replace: (a, [q, k, v]) => ({ ...a, q, k, v }),
+    call: attnCall,
+    output: (r) => (r as { output: tf.Tensor }).output,
+    seed: 396,
   }),
   shapeDtypeCheck({ exercise: "1.2", name: "output [..., Tq, dv] and weights [..., Tq, Tk], dtype float32", points: 2, inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 391, padding362), call: attnCall }),
   ...contractChecks<AttentionModule, AttnArgs>({

@@ -12,12 +12,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { mergeHeads as refMergeHeads, splitHeads as refSplitHeads, type MultiHeadParams } from "../../../solutions/multihead";
-import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor, shorten } from "../../../grader/compare";
+import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
 import type { Finding } from "../../../grader/diagnose";
 import { arr, attentionFinding, columnFinding, featureGroupFinding, headsFinding, tensorFinding } from "../../../grader/probes";
 import type { Check, MultiheadModule } from "../../../grader/types";
-import { errorMessage, restoreEngine, snapshotEngine } from "../../../grader/watchdog";
-import { badInputCheck, contractChecks, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
+import { badInputCheck, contractChecks, gradientCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 import { loadPytorchFixtures, toTensor, toTensors } from "../../fixtures/pytorch";
 
 type M = MultiheadModule;
@@ -235,55 +234,18 @@ function torchCases(): TorchArgs {
   };
 }
 
-/**
- * Notebook 02 trains through the student's multiHeadAttention: its gradients with respect to the
- * projections must exist and equal the reference's. A failing tf.grads leaves tfjs's engine
- * mid-backprop, so the engine state is restored before reporting.
- */
-const gradientCheck: Check<M> = {
+/** Notebook 02 trains through the student's multiHeadAttention: gradients w.r.t. the projections. */
+const gradientCheckOfMha = gradientCheck<M, MhaArgs>({
   exercise: "2.3",
   name: "trainable: gradients of the output w.r.t. wq, wk, wv, wo (tf.grads through your function)",
   points: 1,
-  category: "values",
-  run(impl: M, ref: M): void {
-    const a = mha({ b: 2, tq: 4, tk: 5, d: 8, h: 2, seed: 685, biases: true, mask: () => padding([5, 3], 5) })();
-    const p = a.params;
-    const gradsOf = (m: M) =>
-      tf.tidy(() => {
-        const probe = randn(a.xq.shape as number[], 686); // a fixed direction to differentiate along
-        const f = (wq: tf.Tensor, wk: tf.Tensor, wv: tf.Tensor, wo: tf.Tensor) =>
-          tf.sum(tf.mul(m.multiHeadAttention({ ...p, wq, wk, wv, wo }, a.xq, a.xkv, a.mask).output, probe)) as tf.Scalar;
-        return tf.grads(f)([p.wq, p.wk, p.wv, p.wo]);
-      });
-    const want = gradsOf(ref);
-    const snap = snapshotEngine();
-    let got: tf.Tensor[];
-    try {
-      got = gradsOf(impl);
-    } catch (e) {
-      restoreEngine(snap);
-      tf.dispose(want);
-      const msg = errorMessage(e);
-      if (!/gradient/i.test(msg)) throw e; // the forward pass failed: reported like any other check
-      if (/with respect to x/i.test(msg)) {
-        throw new CheckFailure(
-          "tf.grads found no path from one of wq, wk, wv, wo to your output: your multiHeadAttention does not use all four projections",
-          `tfjs said: ${shorten(msg, 200)}`,
-        );
-      }
-      throw new CheckFailure(
-        "tf.grads through your multiHeadAttention failed: tfjs 4.22 cannot differentiate tf.matMul when batch dims broadcast " +
-          "([B, T, d]·[d, d]); project with 2-D products (reshape x to [B·T, d], multiply, reshape back)",
-        `tfjs said: ${shorten(msg, 200)}`,
-      );
-    }
-    try {
-      expectResultClose("gradient [wq, wk, wv, wo]", got, want);
-    } finally {
-      tf.dispose([...want, ...got]);
-    }
-  },
-};
+  inputs: mha({ b: 2, tq: 4, tk: 5, d: 8, h: 2, seed: 685, biases: true, mask: () => padding([5, 3], 5) }),
+  wrt: (a) => ({ names: ["wq", "wk", "wv", "wo"], tensors: [a.params.wq, a.params.wk, a.params.wv, a.params.wo] }),
+  replace: (a, [wq, wk, wv, wo]) => ({ ...a, params: { ...a.params, wq, wk, wv, wo } }),
+  call: mhaCall,
+  output: (r) => (r as { output: tf.Tensor }).output,
+  seed: 686,
+});
 
 function mhaBad(name: string, describe: string, mention: (string | RegExp)[], mentionText: string, make: () => MhaArgs): Check<M> {
   return badInputCheck<M>({ exercise: "2.3", name, points: 1, cases: [{ describe, call: (m) => mhaCall(m, make()), mention, mentionText }] });
@@ -319,7 +281,7 @@ export const MHA_CHECKS: readonly Check<M>[] = [
     probe: mhaProbe,
   }),
   shapeDtypeCheck({ exercise: "2.3", name: "output [B,Tq,d] and weights [B,h,Tq,Tk], dtype float32", points: 1, inputs: mha({ b: 2, tq: 3, tk: 7, d: 12, h: 3, seed: 681 }), call: mhaCall }),
-  gradientCheck,
+  gradientCheckOfMha,
   ...contractChecks<M, MhaArgs>({
     exercise: "2.3",
     call: mhaCall,
