@@ -111,12 +111,15 @@ describe("classic Jupyter notebook UI", () => {
         heatmaps: document.querySelectorAll(".lab-plot g.hm").length,
         errors: Array.from(document.querySelectorAll(".output_error, .output_stderr")).map((e) => (e.textContent ?? "").slice(0, 300)),
         checkTables: Array.from(document.querySelectorAll(".output_markdown table")).length,
+        // The classic notebook right-aligns table cells by default: the grade tables must read left to right.
+        checkAlign: [...new Set(Array.from(document.querySelectorAll(".output_markdown table td, .output_markdown table th")).map((e) => getComputedStyle(e).textAlign))],
       }));
       expect(stats.errors).toEqual([]);
       expect(stats.plots).toBeGreaterThan(5);
       expect(stats.drawn).toBe(stats.plots);
       expect(stats.heatmaps).toBeGreaterThan(0);
       expect(stats.checkTables, "the check cells' grade tables").toBe(4);
+      expect(stats.checkAlign, "text alignment of the grade tables' cells").toEqual(["left"]);
     } finally {
       await browser.close();
     }
