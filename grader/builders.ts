@@ -467,8 +467,8 @@ function mentionsShape(norm: string, shape: string): boolean {
 
 /**
  * Bad input must raise an Error naming the function (or one of the building blocks the exercise
- * declares it uses, which may report the problem for it) and what is wrong: a tfjs internal
- * message ("Error in matMul: inner shapes …") names neither, so it does not count.
+ * declares it uses, which may report the problem for it, naming the shapes it saw) and what is
+ * wrong: a tfjs internal message ("Error in matMul: inner shapes …") names neither, so it does not count.
  */
 export function badInputCheck<M>(spec: { exercise: string; name: string; points: number; cases: readonly BadInputCase<M>[] }): Check<M> {
   const ex = findExercise(spec.exercise);
@@ -498,7 +498,11 @@ export function badInputCheck<M>(spec: { exercise: string; name: string; points:
         const msg = thrown.message;
         const norm = normaliseMessage(msg);
         const named = names.some((n) => msg.includes(n));
-        const mentions = c.mention.every((p) => (typeof p === "string" ? mentionsShape(norm, normaliseMessage(p)) : p.test(msg)));
+        // A building block that rejects the input for the function reports the shapes it was given, which may have been
+        // reshaped on the way (q [2,5,8] becomes [2,2,5,4] once split into heads): any shape it names counts.
+        const byBlock = named && !msg.includes(fn);
+        const anyShape = /\d+(?:,\d+)+/.test(norm);
+        const mentions = c.mention.every((p) => (typeof p === "string" ? mentionsShape(norm, normaliseMessage(p)) || (byBlock && anyShape) : p.test(msg)));
         if (!named || !mentions) {
           throw new CheckFailure(
             `${fn}'s error on bad input does not name ${named ? c.mentionText : fn}: ${hint}`,

@@ -114,7 +114,7 @@ export async function findCause(
     if (wrongOwn.length === causes.length) {
       return {
         passed: true,
-        note: `your ${fn} is right here; the difference comes from your ${label(causes)} — fix ${idList(causes)} first (credited here: ${idList(causes)} loses its own marks)`,
+        note: `your ${fn} is right here; the difference comes from your ${label(causes)} — fix ${idList(causes)} first (credited here: ${idList(causes)} ${causes.length === 1 ? "loses its" : "lose their"} own marks)`,
       };
     }
     const innocent = causes.filter((id) => !wrongOwn.includes(id));
@@ -123,7 +123,9 @@ export async function findCause(
       `although it passes its own tests — fix ${idList(causes)} first`;
     return { ...failed, problem, detail: failed.feedback, feedback: `${problem} (${failed.feedback})` };
   }
-  // The exercise's own code differs. Judge it with the building blocks that fail their own tests swapped out, and say so.
+  // The exercise's own code differs. Judge it with the building blocks that fail their own tests swapped out, and say so
+  // (not for bad-input tests: there the exercise's own checks are missing, whatever its building blocks do).
+  if (check.category === "errors") return failed;
   const wrong: string[] = [];
   for (const id of blocks) {
     if (closureOf(id).some((below) => wrong.includes(below))) continue;
@@ -132,7 +134,7 @@ export async function findCause(
   if (wrong.length === 0) return failed;
   const own = await ownRun(wrong);
   if (own.passed) return failed; // cannot happen when no set of swaps fixed the check; keep what was measured
-  const also = `; besides, your ${label(wrong)} fails its own tests — fix ${idList(wrong)} first`;
+  const also = `; besides, your ${label(wrong)} ${wrong.length === 1 ? "fails its" : "fail their"} own tests — fix ${idList(wrong)} first`;
   const problem = `${own.problem ?? own.feedback ?? "failed"}${also}`;
   const detail = own.detail ? `${own.detail}; judged with the reference ${label(wrong)}` : `judged with the reference ${label(wrong)}`;
   return { ...own, problem, detail, feedback: `${problem} (${detail})` };
