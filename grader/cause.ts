@@ -27,8 +27,8 @@ export interface CauseContext {
   readonly blameMemo: Map<string, boolean>;
 }
 
-/** Re-runs the failing check (without diagnosis) with the given exercises swapped; resolves to whether it passed. */
-export type Rerun = (swapped: readonly string[]) => Promise<boolean>;
+/** Re-runs the failing check (without diagnosis) with the given exercises swapped; resolves to its outcome. */
+export type Rerun = (swapped: readonly string[]) => Promise<CheckOutcome>;
 
 /** Runs one check of another exercise on the student's module (quick mode); resolves to whether it passed. */
 export type RunOther = (check: Check, impl: unknown, ref: unknown) => Promise<boolean>;
@@ -96,14 +96,21 @@ export async function findCause(
   const blocks = closureOf(ex.id).filter((id) => swappable(cc, id));
   if (blocks.length === 0) return failed;
   const fixing: string[] = [];
-  for (const id of blocks) if (await rerun([id])) fixing.push(id);
+  // Blocks whose reference changes what this test measures (a bug that does not reach this test is not its cause).
+  const changing: string[] = [];
+  const base = (await rerun([])).feedback;
+  for (const id of blocks) {
+    const o = await rerun([id]);
+    if (o.passed) fixing.push(id);
+    if (o.passed || o.feedback !== base) changing.push(id);
+  }
   // The most specific: swapping 2.3 also swaps the 1.2 it calls, so if 1.2 alone fixes it, 1.2 is the cause.
   let causes = fixing.filter((id) => !fixing.some((other) => other !== id && closureOf(id).includes(other)));
-  if (causes.length === 0 && (await rerun(blocks))) {
+  if (causes.length === 0 && (await rerun(blocks)).passed) {
     let needed = [...blocks];
     for (const id of [...blocks].reverse()) {
       const without = needed.filter((x) => x !== id);
-      if (without.length > 0 && (await rerun(without))) needed = without;
+      if (without.length > 0 && (await rerun(without)).passed) needed = without;
     }
     causes = needed;
   }
@@ -127,7 +134,7 @@ export async function findCause(
   // (not for bad-input tests: there the exercise's own checks are missing, whatever its building blocks do).
   if (check.category === "errors") return failed;
   const wrong: string[] = [];
-  for (const id of blocks) {
+  for (const id of blocks.filter((b) => changing.includes(b))) {
     if (closureOf(id).some((below) => wrong.includes(below))) continue;
     if (await blame(cc, id, check.category, runOther)) wrong.push(id);
   }

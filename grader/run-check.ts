@@ -97,7 +97,7 @@ export async function runCheck<M>(check: Check<M>, impl: M, ref: M, opts: RunChe
   const outcome = await runOnce(check, impl, ref, opts.timeoutMs, { diagnosis });
   const cc = run.causes;
   if (outcome.passed || outcome.kind !== "fail" || !cc) return outcome;
-  const quick = async (c: Check, m: unknown, r: unknown) => (await runOnce(c, m, r, opts.timeoutMs, { quick: true })).passed;
+  const quick = (c: Check, m: unknown, r: unknown) => runOnce(c, m, r, opts.timeoutMs, { quick: true });
   try {
     return await findCause(
       ex,
@@ -105,7 +105,7 @@ export async function runCheck<M>(check: Check<M>, impl: M, ref: M, opts: RunChe
       outcome,
       cc,
       (ids) => withSwaps(referenceFns(cc, ids), () => quick(check as Check, impl, ref)),
-      quick,
+      async (c, m, r) => (await quick(c, m, r)).passed,
       (ids) => withSwaps(referenceFns(cc, ids), () => runOnce(check, impl, ref, opts.timeoutMs, { diagnosis: { ...diagnosis, memo: new Map() } })),
     );
   } catch {
