@@ -48,6 +48,8 @@ async function plotStats(page: Page, scripts = true) {
     pictures: Array.from(document.querySelectorAll(".lab-plot img")).filter((img) => (img as HTMLImageElement).naturalWidth > 100 && img.getBoundingClientRect().height > 100).length,
     errors: Array.from(document.querySelectorAll(".output_error, .output_stderr")).map((e) => (e.textContent ?? "").slice(0, 300)),
     checkTables: document.querySelectorAll(".output_markdown table").length,
+    // The classic notebook right-aligns table cells by default: the grade tables must read left to right.
+    checkAlign: [...new Set(Array.from(document.querySelectorAll(".output_markdown table td, .output_markdown table th")).map((e) => getComputedStyle(e).textAlign))],
     trusted: (window as unknown as Win).Jupyter.notebook.trusted as boolean,
   }));
 }
@@ -103,6 +105,7 @@ describe("classic Jupyter notebook UI", () => {
     expect(stats.drawn).toBe(stats.plots);
     expect(stats.heatmaps).toBeGreaterThan(0);
     expect(stats.checkTables, "the check cells' grade tables").toBe(4);
+    expect(stats.checkAlign, "text alignment of the grade tables' cells").toEqual(["left"]);
   }, 900_000);
 
   it("after a tab reload with the kernel still running, saved plots redraw and a re-run plot draws", async () => {
