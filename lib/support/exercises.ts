@@ -29,6 +29,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
   { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20 },
   { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25 },
+  { id: "5.1", fn: "nextTokenLoss", title: "Next-token loss with padding ignored", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
+  { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
+  { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30 },
+  { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
 ];
 
 /** Modules that hold exercises (lib/<module>.ts and solutions/<module>.ts). */
