@@ -24,30 +24,36 @@ import { crossEntropy as fastCrossEntropy } from "../fast/ops";
 import { bigramNll, fitBigram, type BigramModel } from "../models/bigram";
 import {
   createGpt, decodeStepFast, disposeGpt, generateCached, gptForwardFast, namedGptVariables, gptVariables,
-  type DecodeStep, type GptForward, type Sampler,
+  type DecodeStep, type FastKVCache, type GptForward, type Sampler,
 } from "../models/gpt";
 import { countParameters, type NamedVariable } from "../models/params";
 import { shuffled } from "../random";
 import { BOS_ID, EOS_ID, LETTERS, letterTokenizer, PAD_ID, UNK_ID } from "../tokenizers";
 import { trainLoop, type TrainResult } from "../train";
-import type { GptConfig, GptParams } from "../types";
+import type { GptConfig, GptParams, KVCache } from "../types";
 import type { Task, TaskModel, TaskTrainOptions } from "./task";
 
 /** 4 layers, d = 64, 4 heads, context 16: 205,345 parameters with the 33-token vocabulary. */
 export const NAMES_GPT_CONFIG: GptConfig = Object.freeze({ vocabSize: 33, context: 16, d: 64, numHeads: 4, dff: 256, numLayers: 4 });
 
-/** The recipe of the committed checkpoint (and of `npm run bench -- names`). */
-export const NAMES_RECIPE = Object.freeze({
-  batchSize: 32,
-  /** AdamW peak learning rate, weight decay. */
-  learningRate: 2e-3,
-  weightDecay: 0.01,
+export interface NamesRecipe {
+  /** Names per step. */
+  batchSize: number;
+  /** AdamW's peak learning rate. */
+  learningRate: number;
+  weightDecay: number;
   /** Steps of the checkpoint. */
-  steps: 2000,
-  /** Linear warm-up steps, then cosine decay to `finalFraction` of the peak at `steps`. */
-  warmup: 100,
-  finalFraction: 0.1,
-  seed: 1,
+  steps: number;
+  /** Linear warm-up steps, then a cosine decay to `finalFraction` of the peak at `steps`. */
+  warmup: number;
+  finalFraction: number;
+  /** Seed of the weights and of the batch order. */
+  seed: number;
+}
+
+/** The recipe of the committed checkpoint (and of `npm run bench -- names`). */
+export const NAMES_RECIPE: Readonly<NamesRecipe> = Object.freeze({
+  batchSize: 32, learningRate: 2e-3, weightDecay: 0.01, steps: 2000, warmup: 100, finalFraction: 0.1, seed: 1,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +207,6 @@ export function namesLearningRate(step: number, recipe: NamesRecipe = NAMES_RECI
   return learningRate * (finalFraction + (1 - finalFraction) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
-export type NamesRecipe = typeof NAMES_RECIPE;
 
 /**
  * The training loss of step `step` (1, 2, …) of the recipe: the batch of trainingNames, its
@@ -267,7 +272,7 @@ export interface SampleNamesOptions {
   /** The sampler: exercise 5.2 (yours or the reference). */
   sample: Sampler;
   /** Default: the fast path's cached step; pass decodeStepWithCache to use exercise 5.3. */
-  step?: DecodeStep<unknown>;
+  step?: DecodeStep<KVCache> | DecodeStep<FastKVCache>;
   temperature?: number;
   topK?: number;
   seed?: number;
@@ -276,6 +281,7 @@ export interface SampleNamesOptions {
 }
 
 export interface SampledName {
+  /** The letters (the prefix included); a special id other than BOS/EOS shows as "[PAD]", "[UNK]", …. */
   name: string;
   /** False when the sample reached the context (16 tokens) without ending. */
   finished: boolean;
@@ -288,7 +294,9 @@ export function sampleNames(params: GptParams, opts: SampleNamesOptions): Sample
   const g = generateCached(step, params, Array.from({ length: opts.count }, () => prompt), {
     sample: opts.sample, temperature: opts.temperature, topK: opts.topK, seed: opts.seed, stopId: EOS_ID,
   });
-  return g.sequences.map((s, i) => ({ name: decodeName(s), finished: g.finished[i] }));
+  // BOS and the final EOS are dropped; any other special id the model produced is shown by name
+  // ("[PAD]"): an untrained model does produce them, a trained one almost never.
+  return g.sequences.map((s, i) => ({ name: tokenizer.decode(s.slice(1, g.finished[i] ? -1 : undefined), { keepSpecials: true }), finished: g.finished[i] }));
 }
 
 // ---------------------------------------------------------------------------------------------
