@@ -6,15 +6,13 @@ Batches arrive padded to a fixed width with PAD (id 0); each is cut to its longe
 tfjs side does, and PAD targets are ignored in the loss. The validation NLL is the sum of the
 per-token losses over the whole split divided by the number of real targets.
 """
-import json
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gpt_step import Gpt, reply
+from gpt_step import Gpt, load_weights, serve
 
 torch.set_num_threads(1)
 PAD = 0
@@ -33,48 +31,40 @@ def batch_loss(model, batch, reduction="mean"):
 
 
 def main():
-    model = opt = batches = val = schedule = None
-    step = 0
-    for line in sys.stdin:
-        msg = json.loads(line)
-        try:
-            if msg["cmd"] == "load":
-                flat = np.fromfile(msg["weights"], dtype=np.float32)
-                tensors, off = {}, 0
-                for e in msg["manifest"]:
-                    n = int(np.prod(e["shape"]))
-                    tensors[e["name"]] = flat[off:off + n].reshape(e["shape"]).copy()
-                    off += n
-                width = msg["width"]
-                batches = torch.from_numpy(np.fromfile(msg["batches"], dtype=np.int32).astype(np.int64).reshape(-1, msg["batchSize"], width))
-                val = torch.from_numpy(np.fromfile(msg["val"], dtype=np.int32).astype(np.int64).reshape(-1, width))
-                schedule = msg["schedule"]
-                model = Gpt(msg["config"], tensors)
-                opt = torch.optim.AdamW(list(model.p.values()), lr=schedule[0], weight_decay=msg["weightDecay"])
-                step = 0
-                reply({"ok": True, "parameters": sum(v.numel() for v in model.p.values()), "torch": torch.__version__, "threads": torch.get_num_threads()})
-            elif msg["cmd"] == "train":
-                losses = []
-                c0 = time.process_time()
-                w0 = time.perf_counter()
-                for _ in range(msg["steps"]):
-                    for g in opt.param_groups:
-                        g["lr"] = schedule[step]
-                    opt.zero_grad(set_to_none=True)
-                    loss = batch_loss(model, batches[step])
-                    loss.backward()
-                    opt.step()
-                    losses.append(loss.item())
-                    step += 1
-                reply({"losses": losses, "cpu_ms": (time.process_time() - c0) * 1000, "wall_ms": (time.perf_counter() - w0) * 1000})
-            elif msg["cmd"] == "eval":
-                with torch.no_grad():
-                    total = batch_loss(model, val, reduction="sum").item()
-                reply({"nll": total / int((trim(val)[:, 1:] != PAD).sum())})
-            else:
-                reply({"error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # report, keep serving
-            reply({"error": f"{type(e).__name__}: {e}"})
+    state = {}
+
+    def load(msg):
+        width = msg["width"]
+        state["batches"] = torch.from_numpy(np.fromfile(msg["batches"], dtype=np.int32).astype(np.int64).reshape(-1, msg["batchSize"], width))
+        state["val"] = torch.from_numpy(np.fromfile(msg["val"], dtype=np.int32).astype(np.int64).reshape(-1, width))
+        state["schedule"] = msg["schedule"]
+        model = state["model"] = Gpt(msg["config"], load_weights(msg["weights"], msg["manifest"]))
+        state["opt"] = torch.optim.AdamW(list(model.p.values()), lr=msg["schedule"][0], weight_decay=msg["weightDecay"])
+        state["step"] = 0
+        return {"ok": True, "parameters": sum(v.numel() for v in model.p.values()), "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+    def train(msg):
+        model, opt = state["model"], state["opt"]
+        losses = []
+        c0 = time.process_time()
+        w0 = time.perf_counter()
+        for _ in range(msg["steps"]):
+            for g in opt.param_groups:
+                g["lr"] = state["schedule"][state["step"]]
+            opt.zero_grad(set_to_none=True)
+            loss = batch_loss(model, state["batches"][state["step"]])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            state["step"] += 1
+        return {"losses": losses, "cpu_ms": (time.process_time() - c0) * 1000, "wall_ms": (time.perf_counter() - w0) * 1000}
+
+    def evaluate(msg):
+        with torch.no_grad():
+            total = batch_loss(state["model"], state["val"], reduction="sum").item()
+        return {"nll": total / int((trim(state["val"])[:, 1:] != PAD).sum())}
+
+    serve({"load": load, "train": train, "eval": evaluate})
 
 
 if __name__ == "__main__":

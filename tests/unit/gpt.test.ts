@@ -11,7 +11,7 @@ import { setupBackend } from "../../lib/support/backend";
 import { crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
 import {
   cacheLength, createGpt, decodeStepFast, disposeGpt, type FastKVCache, generateCached, generateUncached, type GptConfig,
-  gptForwardFast, type GptParams,
+  gptAttentionFrom, gptForwardFast, type GptParams,
 } from "../../lib/support/models/gpt";
 import { variablesOf } from "../../lib/support/models/params";
 import { seededRandom } from "../../lib/support/random";
@@ -19,6 +19,7 @@ import { causalMask } from "../../solutions/attention";
 import { encoderLayer, layerNorm } from "../../solutions/blocks";
 import { decodeStepWithCache, gptForward, type KVCache, nextTokenLoss, sampleNext } from "../../solutions/gpt";
 import { splitHeads } from "../../solutions/multihead";
+import * as stubs from "../../lib/gpt";
 
 beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });
@@ -245,6 +246,15 @@ describe("gptForward (reference 5.4)", () => {
     expect(() => gptForward(p, long)).toThrow(/gptForward: ids \[1,9\] are longer than the model's context of 8 positions/);
     const bad = tf.tensor2d([[5, 11]], undefined, "int32");
     expect(() => gptForward(p, bad)).toThrow(/gptForward: ids\[0\]\[1\] = 11 is not a token id/);
+    // The attention weights of every layer: causal (nothing above the diagonal), rows sum to 1.
+    const weights = gptAttentionFrom({ encoderLayer, layerNorm, causalMask }, p, ids);
+    expect(weights).toHaveLength(CONFIG.numLayers);
+    tf.tidy(() => weights.forEach((w) => {
+      expect(w.shape).toEqual([SEQS.length, CONFIG.numHeads, 8, 8]);
+      expect(tf.sum(tf.mul(w, tf.sub(1, causalMask(8)))).dataSync()[0]).toBe(0);
+      expect(tf.max(tf.abs(tf.sub(tf.sum(w, -1), 1))).dataSync()[0]).toBeLessThan(1e-5);
+    }));
+    tf.dispose(weights);
     const floats = tf.zeros([1, 3]);
     expect(() => gptForward(p, floats)).toThrow(/gptForward: argument "ids" must be an int32 tensor \[B, T\], got float32 \[1,3\]/);
     const n = tf.memory().numTensors;
@@ -436,5 +446,23 @@ describe("nextTokenLoss (reference 5.1)", () => {
     expect(() => nextTokenLoss(lg, floatIds, 0)).toThrow(/argument "ids" \[B, T\] must have dtype int32/);
     expect(() => nextTokenLoss(lg, id, 0.5)).toThrow(/argument "padId" must be an integer/);
     tf.dispose([lg, id, short, one, oneId, pads, padLogits, big, floatIds]);
+  });
+});
+
+describe("the stubs in lib/gpt.ts", () => {
+  it("say which exercise, notebook and file each belongs to", () => {
+    const p = model(12);
+    const ids = tf.tensor2d([[5, 7]], undefined, "int32");
+    const calls: [string, string, () => unknown][] = [
+      ["5.1", "nextTokenLoss", () => stubs.nextTokenLoss(tf.zeros([1, 2, 11]), ids, 0)],
+      ["5.2", "sampleNext", () => stubs.sampleNext(tf.zeros([1, 11]), { seed: 1 })],
+      ["5.3", "decodeStepWithCache", () => stubs.decodeStepWithCache(p, [5], null)],
+      ["5.4", "gptForward", () => stubs.gptForward(p, ids)],
+    ];
+    for (const [id, fn, call] of calls) {
+      expect(() => tf.tidy(() => void call())).toThrow(`Exercise ${id} (notebooks/05-gpt.ipynb): implement ${fn} in lib/gpt.ts`);
+    }
+    tf.dispose(ids);
+    disposeGpt(p);
   });
 });

@@ -5,11 +5,17 @@
  *
  *   (B, T) ids → embed (B, T, d) → N × block → LN → (B, T, V) logits
  *
- * Two ways to run the same parameters:
+ * Two ways to run the same parameters over a whole sequence:
  * - gptForwardFrom(blocks, params, ids): built from the exercise functions passed in (the
  *   student's lib/ or the reference solutions/), differentiated by tfjs: readable, slow.
+ *   Exercise 5.4's reference (solutions/gpt.ts gptForward) is this with the reference blocks.
  * - gptForwardFast(params, ids): the fast path (lib/support/fast), ~10× faster to train on wasm.
- * The agreement tests check that both give the same logits, loss and gradients.
+ * and two ways to run it one token at a time with a key/value cache:
+ * - exercise 5.3, decodeStepWithCache (the student's or the reference), cache [B, h, t, dh];
+ * - decodeStepFast(params, token, cache), cache [B, t, 2d] per layer.
+ * generateCached / generateUncached generate from any of them with any sampler (exercise 5.2).
+ * The tests check that all of them give the same logits (tests/unit/gpt.test.ts,
+ * tests/unit/fast-layers.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError } from "../checks";
@@ -114,6 +120,24 @@ export function gptForwardFrom(blocks: GptBlocks, params: GptParams, ids: tf.Ten
     for (const layer of params.layers) x = blocks.encoderLayer(layer, x, mask).output;
     const h = blocks.layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta);
     return tf.reshape(tf.add(tf.matMul(tf.reshape(h, [b * t, d]), params.head.w), params.head.b), [b, t, vocabSize]);
+  });
+}
+
+/**
+ * Every layer's attention weights for ids [B, T], from `blocks`: one [B, h, T, T] tensor per layer
+ * (row i: how position i spreads its attention over positions 0 … i). For plots; the caller disposes.
+ */
+export function gptAttentionFrom(blocks: GptBlocks, params: GptParams, ids: tf.Tensor): tf.Tensor[] {
+  checkGptIds("gptAttentionFrom", params, ids);
+  const t = ids.shape[1] as number;
+  return tf.tidy(() => {
+    let x = tf.add(embed(params.tokenEmbedding, ids), tf.slice(params.positionEmbedding, [0, 0], [t, params.config.d]));
+    const mask = blocks.causalMask(t);
+    return params.layers.map((layer) => {
+      const r = blocks.encoderLayer(layer, x, mask);
+      x = r.output;
+      return r.selfWeights;
+    });
   });
 }
 

@@ -239,6 +239,8 @@ export interface TrainNamesOptions {
    */
   loss?: (logits: tf.Tensor, ids: tf.Tensor) => tf.Scalar;
   log?: (line: string) => void;
+  /** Extra text for the live plot's caption at each evaluation, e.g. a few sampled names. */
+  caption?: (step: number) => string | void;
   title?: string;
 }
 
@@ -259,7 +261,10 @@ export async function trainNames(model: NamesModel, opts: TrainNamesOptions = {}
     logEvery: every > 0 ? every : 100,
     title: opts.title ?? "GPT on first names: NLL (nats per character)",
     evaluate: every > 0 ? () => ({ "validation NLL": namesNll(params, data.val) }) : undefined,
-    onLog: opts.log ? (step, value) => void opts.log!(`step ${step}: training loss ${value.toFixed(4)}`) : undefined,
+    onLog: (step, value) => {
+      opts.log?.(`step ${step}: training loss ${value.toFixed(4)}`);
+      return opts.caption?.(step);
+    },
   });
 }
 
