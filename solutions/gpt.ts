@@ -7,8 +7,8 @@
  * (training), and the same model can be run one token at a time (generation).
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, requireInt, requireTensor } from "../lib/support/checks";
-import { cacheLength, checkDecodeStep, checkGptIds, gptForwardFrom } from "../lib/support/models/gpt";
+import { fmtShape, LabInputError, requireInt, requireTensor, within } from "../lib/support/checks";
+import { cacheLength, checkDecodeStep, gptForwardFrom } from "../lib/support/models/gpt";
 import { seededRandom } from "../lib/support/random";
 import { embed } from "../lib/support/train";
 import { causalMask, scaledDotProductAttention } from "./attention";
@@ -172,7 +172,7 @@ export function decodeStepWithCache(params: GptParams, token: readonly number[],
   return tf.tidy(() => {
     const ids = tf.tensor2d(token as number[], [b, 1], "int32");
     let x = tf.add(embed(params.tokenEmbedding, ids), tf.slice(params.positionEmbedding, [t, 0], [1, d])); // [B, 1, d]
-    const layers: LayerKV[] = params.layers.map((layer, i) => {
+    const layers: LayerKV[] = params.layers.map((layer, i) => within(fn, `params.layers[${i}]`, () => {
       const a = layer.selfAttn;
       const n1 = layerNorm(x, layer.norm1.gamma, layer.norm1.beta);
       const q = splitHeads(dense(n1, a.wq, a.bq), a.numHeads); // [B, h, 1, dh]
@@ -185,7 +185,7 @@ export function decodeStepWithCache(params: GptParams, token: readonly number[],
       x = tf.add(x, dense(mergeHeads(attended), a.wo, a.bo));
       x = tf.add(x, feedForward(layer.ffn, layerNorm(x, layer.norm2.gamma, layer.norm2.beta)));
       return { k, v };
-    });
+    }));
     const h = layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta);
     const logits = tf.reshape(dense(h, params.head.w, params.head.b), [b, vocabSize]);
     return { logits, cache: { layers } } as unknown as tf.TensorContainer;
@@ -204,6 +204,5 @@ export function decodeStepWithCache(params: GptParams, token: readonly number[],
  * vocabulary): a LabInputError.
  */
 export function gptForward(params: GptParams, ids: tf.Tensor): tf.Tensor {
-  checkGptIds("gptForward", params, ids); // so that errors name this function
-  return gptForwardFrom({ encoderLayer, layerNorm, causalMask }, params, ids);
+  return gptForwardFrom({ encoderLayer, layerNorm, causalMask }, params, ids, "gptForward");
 }

@@ -257,6 +257,12 @@ describe("gptForward (reference 5.4)", () => {
     tf.dispose(weights);
     const floats = tf.zeros([1, 3]);
     expect(() => gptForward(p, floats)).toThrow(/gptForward: argument "ids" must be an int32 tensor \[B, T\], got float32 \[1,3\]/);
+    // A bad layer is named, through the building block that found it.
+    const badGamma = tf.ones([CONFIG.d + 1]);
+    const broken = { ...p, layers: [p.layers[0], { ...p.layers[1], norm1: { ...p.layers[1].norm1, gamma: badGamma } }] };
+    expect(() => gptForward(broken, ids)).toThrow(/^gptForward \(params.layers\[1\]\): encoderLayer \(params.norm1\): layerNorm: gamma \[17\] must be \[d\] = \[16\]/);
+    expect(() => decodeStepWithCache(broken, [5], null)).toThrow(/^decodeStepWithCache \(params.layers\[1\]\): layerNorm: gamma \[17\]/);
+    badGamma.dispose();
     const n = tf.memory().numTensors;
     tf.dispose(gptForward(p, ids));
     expect(tf.memory().numTensors).toBe(n);

@@ -18,7 +18,7 @@
  * tests/unit/fast-layers.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError } from "../checks";
+import { fmtShape, LabInputError, within } from "../checks";
 import * as fast from "../fast/ops";
 import { encoderLayer as fastEncoderLayer, encoderLayerStep as fastEncoderLayerStep } from "../fast/layers";
 import { seededRandom } from "../random";
@@ -108,18 +108,23 @@ export function checkGptParams(fn: string, params: GptParams): void {
   }
 }
 
-/** Logits [B, T, V] for ids [B, T], built from `blocks` (the student's functions or the reference). */
-export function gptForwardFrom(blocks: GptBlocks, params: GptParams, ids: tf.Tensor): tf.Tensor {
-  checkGptIds("gptForwardFrom", params, ids);
+/**
+ * Logits [B, T, V] for ids [B, T], built from `blocks` (the student's functions or the reference).
+ * Errors name `caller` (default "gptForwardFrom") and, for a bad layer, which one.
+ */
+export function gptForwardFrom(blocks: GptBlocks, params: GptParams, ids: tf.Tensor, caller = "gptForwardFrom"): tf.Tensor {
+  checkGptIds(caller, params, ids);
   const [b, t] = ids.shape as number[];
   const { d, vocabSize } = params.config;
   return tf.tidy(() => {
     const pos = tf.slice(params.positionEmbedding, [0, 0], [t, d]); // [T, d]
     let x = tf.add(embed(params.tokenEmbedding, ids), pos); // [B, T, d]
-    const mask = blocks.causalMask(t); // [T, T]
-    for (const layer of params.layers) x = blocks.encoderLayer(layer, x, mask).output;
-    const h = blocks.layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta);
-    return tf.reshape(tf.add(tf.matMul(tf.reshape(h, [b * t, d]), params.head.w), params.head.b), [b, t, vocabSize]);
+    const mask = blocks.causalMask(t); // [T, T]: position i sees positions 0 … i
+    params.layers.forEach((layer, i) => {
+      x = within(caller, `params.layers[${i}]`, () => blocks.encoderLayer(layer, x, mask).output); // [B, T, d]
+    });
+    const h = within(caller, "params.finalNorm", () => blocks.layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta));
+    return tf.reshape(tf.add(tf.matMul(tf.reshape(h, [b * t, d]), params.head.w), params.head.b), [b, t, vocabSize]); // [B, T, V]
   });
 }
 
