@@ -8,9 +8,10 @@ import { attentionBenchmark } from "./attention";
 import { graderBenchmark } from "./grader";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { gptStepBenchmark } from "./gpt-step";
+import { namesBenchmark } from "./names";
 import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -3,11 +3,12 @@
  * task here; `npm run train -- --list` prints them.
  */
 import type { Task, TaskModel } from "./task";
+import { namesTask } from "./names";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
 
 export type { Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [];
+export const TASKS: readonly Task[] = [namesTask as unknown as Task];
 
 export function findTask(name: string): Task {
   const t = TASKS.find((x) => x.name === name);
