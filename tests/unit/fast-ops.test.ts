@@ -146,6 +146,29 @@ describe("fast ops agree with plain tfjs on wasm", () => {
     tf.dispose([q, kv, keyValid]);
   });
 
+  it("attention over several blocks of 64 queries (T, keys and head size not multiples of 8; causal blocks skip keys)", () => {
+    const [b, t, d, h] = [2, 150, 40, 4];
+    const qkv = randn([b, t, 3 * d], 15);
+    const keyValid = tf.tidy(() => tf.cast(tf.less(tf.tile(tf.range(0, t).expandDims(0), [b, 1]), tf.tensor2d([[t], [97]])), "float32"));
+    for (const opts of [{}, { causal: true }, { causal: true, keyValid }]) {
+      tf.tidy(() => {
+        const [q, k, v] = tf.split(qkv, 3, 2);
+        const fast = selfAttention(qkv, h, opts);
+        const ref = plain.attention(q, k, v, h, opts);
+        expect(relErr(fast.output, ref.output)).toBeLessThan(1e-5);
+        expect(relErr(fast.weights, ref.weights)).toBeLessThan(1e-5);
+      });
+    }
+    // more keys than queries, causal aligned at the end: queries 0..69 see keys 0..63+i
+    const q2 = randn([b, 70, d], 16);
+    const kv2 = randn([b, 133, 2 * d], 17);
+    tf.tidy(() => {
+      const [k, v] = tf.split(kv2, 2, 2);
+      expect(relErr(crossAttention(q2, kv2, h, { causal: true }).output, plain.attention(q2, k, v, h, { causal: true }).output)).toBeLessThan(1e-5);
+    });
+    tf.dispose([qkv, keyValid, q2, kv2]);
+  });
+
   it("embedding and crossEntropy (with ignored positions)", () => {
     const table = randn([29, 20], 13);
     const ids = tf.tensor2d([[1, 5, 28, 0], [7, 7, 7, 3]], undefined, "int32");
