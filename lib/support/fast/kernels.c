@@ -171,6 +171,8 @@ static void pack(const f32 *B, i32 sbk, i32 sbn, f32 *dst, i32 K, i32 N) {
 
 /* Rows of C per block: keeps a block's slice of C and the reused B in the L1/L2 caches. */
 #define ROW_BLOCK 64
+/* Floats of B per K chunk (64 K floats = 256 KB, within a typical L2 cache). */
+#define K_CHUNK_FLOATS 65536
 
 /*
  * C[p, q] = alpha * A[p, q] · B[p, q] (+ C) (+ bias) (relu) for p < nb1, q < nb2: a batch of
@@ -183,6 +185,7 @@ EXPORT(matmul)
 void matmul(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 K, i32 nb1, i32 nb2,
             i32 sa1, i32 sa2, i32 sam, i32 sak, i32 sb1, i32 sb2, i32 sbk, i32 sbn,
             i32 sc1, i32 sc2, i32 scm, f32 alpha, const f32 *bias, i32 flags, f32 *scratch) {
+  const i32 kb = N > 0 && K_CHUNK_FLOATS / N > 16 ? K_CHUNK_FLOATS / N : 16;
   for (i32 p = 0; p < nb1; p++) {
     for (i32 q = 0; q < nb2; q++) {
       const f32 *a = A + p * sa1 + q * sa2;
@@ -197,7 +200,16 @@ void matmul(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 K, i32 nb1, i3
       }
       for (i32 i0 = 0; i0 < M; i0 += ROW_BLOCK) {
         const i32 rows = M - i0 < ROW_BLOCK ? M - i0 : ROW_BLOCK;
-        mm_block(a + i0 * sam, sam, sak, b, bk, c + i0 * scm, scm, rows, N, K, alpha, bias, flags);
+        /* K in chunks whose slice of B (kb rows of N) stays in the L2 cache while every row
+           block of A uses it: a long K (a weight gradient sums over every position of a batch)
+           otherwise streams all of B from memory once per four rows of C. The bias comes with
+           the first chunk, relu after the last, and later chunks accumulate. */
+        for (i32 k0 = 0; k0 < K; k0 += kb) {
+          const i32 kn = K - k0 < kb ? K - k0 : kb;
+          const i32 last = k0 + kn >= K;
+          const i32 f = (k0 > 0 ? FLAG_ACCUMULATE : (flags & FLAG_ACCUMULATE)) | (last ? (flags & FLAG_RELU) : 0);
+          mm_block(a + i0 * sam + k0 * sak, sam, sak, b + k0 * bk, bk, c + i0 * scm, scm, rows, N, kn, alpha, k0 == 0 ? bias : 0, f);
+        }
       }
     }
   }
