@@ -15,10 +15,10 @@
  *   encoder: h_t = GRU(E_src[x_t], h_{t-1}), h_0 = 0;  context c = h at the last real token
  *   decoder: s_0 = c;  s_t = GRU([E_tgt[y_{t-1}] ; c], s_{t-1});  logits_t = s_t·W + b
  *
- * Two ways to run the same parameters: gruLayer (plain tfjs ops, differentiated by tfjs) and
- * gruLayerFast (the products on the fast path's kernels and a hand-written gradient for the
- * gates, which trains several times faster on wasm); tests/unit/models-rnn.test.ts checks they
- * agree.
+ * Two ways to run the same parameters: gruLayer (plain tfjs ops, one step after the other,
+ * differentiated by tfjs) and gruLayerFast (lib/support/fast: the whole recurrence, and its
+ * backward pass through time, in one wasm kernel call each, several times faster to train);
+ * tests/unit/models-rnn.test.ts checks they agree, and agree with PyTorch's nn.GRU.
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError } from "../checks";
@@ -83,72 +83,18 @@ function checkLayerInput(fn: string, params: GruParams, x: tf.Tensor, opts: GruL
   return { b, t, h };
 }
 
-/** The gates from the two projections: xw, hw [B, 3h] (biases included) and h [B, h] → h' [B, h]. */
-function gates(xw: tf.Tensor, hw: tf.Tensor, h: tf.Tensor): tf.Tensor {
-  const n = h.shape[1] as number;
-  const [xr, xz, xn] = tf.split(xw, [n, n, n], 1);
-  const [hr, hz, hn] = tf.split(hw, [n, n, n], 1);
-  const r = tf.sigmoid(tf.add(xr, hr));
-  const z = tf.sigmoid(tf.add(xz, hz));
-  const cand = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-  return tf.add(cand, tf.mul(z, tf.sub(h, cand))); // (1 − z)·n + z·h
-}
-
 /** One GRU step in plain tfjs: x [B, din], h [B, h] → h' [B, h]. */
 export function gruCell(params: GruParams, x: tf.Tensor, h: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => gates(tf.add(tf.matMul(x, params.wx), params.bx), tf.add(tf.matMul(h, params.wh), params.bh), h));
+  return tf.tidy(() => fast.plain.gruStep(tf.add(tf.matMul(x, params.wx), params.bx), tf.add(tf.matMul(h, params.wh), params.bh), h));
 }
 
-type Cell = (params: GruParams, xw: tf.Tensor, h: tf.Tensor) => tf.Tensor;
-
-/** A step in plain tfjs ops: input projection xw [B, 3h] (bias included), h [B, h] → h'. */
-const plainCell: Cell = (params, xw, h) => gates(xw, tf.add(tf.matMul(h, params.wh), params.bh), h);
-
-/**
- * The gates as one op with a hand-written gradient (tfjs would record ~15 ops per step and as
- * many again for their gradients): xw, hw [B, 3h] and h [B, h] → h' [B, h].
- */
-const fusedGates = tf.customGrad(((xw: tf.Tensor, hw: tf.Tensor, h: tf.Tensor, save: tf.GradSaveFunc) => {
-  const n = h.shape[1] as number;
-  const rz = tf.sigmoid(tf.add(tf.slice(xw, [0, 0], [-1, 2 * n]), tf.slice(hw, [0, 0], [-1, 2 * n]))); // [B, 2h]
-  const r = tf.slice(rz, [0, 0], [-1, n]);
-  const z = tf.slice(rz, [0, n], [-1, n]);
-  const hn = tf.slice(hw, [0, 2 * n], [-1, n]);
-  const cand = tf.tanh(tf.add(tf.slice(xw, [0, 2 * n], [-1, n]), tf.mul(r, hn)));
-  const value = tf.add(cand, tf.mul(z, tf.sub(h, cand)));
-  save([rz, cand, hn, h]);
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const g = dy as tf.Tensor;
-      const [rz2, c2, hn2, h2] = saved;
-      const r2 = tf.slice(rz2, [0, 0], [-1, n]);
-      const z2 = tf.slice(rz2, [0, n], [-1, n]);
-      const dnPre = tf.mul(tf.mul(g, tf.sub(1, z2)), tf.sub(1, tf.square(c2))); // through (1 − z)·n, tanh'
-      const drz = tf.concat([tf.mul(dnPre, hn2), tf.mul(g, tf.sub(h2, c2))], 1); // d r, d z
-      const drzPre = tf.mul(drz, tf.mul(rz2, tf.sub(1, rz2))); // σ'
-      return [tf.concat([drzPre, dnPre], 1), tf.concat([drzPre, tf.mul(dnPre, r2)], 1), tf.mul(g, z2)];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (xw: tf.Tensor, hw: tf.Tensor, h: tf.Tensor) => tf.Tensor;
-
-/** A step on the fast path: the recurrent product on the wasm kernel, the gates fused. */
-const fastCell: Cell = (params, xw, h) => fusedGates(xw, fast.linear(h, params.wh, params.bh), h);
-
-/** Runs `cell` over the T steps of the input projections xw [B, T, 3h], carrying the state through padding. */
-function recurrence(params: GruParams, xw: tf.Tensor, opts: GruLayerOptions, cell: Cell): GruLayerResult {
+/** The recurrence over input projections xw [B, T, 3h], by `run` (plain tfjs or the fast kernel). */
+function recurrence(params: GruParams, xw: tf.Tensor, opts: GruLayerOptions, run: typeof fast.gruRecurrence): GruLayerResult {
   const [b, t] = xw.shape as number[];
   const hidden = params.wh.shape[0] as number;
-  let h = opts.h0 ?? tf.zeros([b, hidden]);
-  const steps = tf.unstack(xw, 1); // T × [B, 3h]
-  const valid = opts.valid ? tf.unstack(tf.expandDims(opts.valid, 2), 1) : undefined; // T × [B, 1]
-  const states: tf.Tensor[] = [];
-  for (let i = 0; i < t; i++) {
-    const next = cell(params, steps[i], h);
-    h = valid ? tf.add(h, tf.mul(valid[i], tf.sub(next, h))) : next; // padding: keep h
-    states.push(h);
-  }
-  return { states: tf.stack(states, 1), final: h };
+  const states = run(xw, params.wh, params.bh, opts.h0 ?? tf.zeros([b, hidden]), opts.valid ?? tf.ones([b, t])); // [B, T, h]
+  // Padding steps carry the state over, so the last step holds each row's final state.
+  return { states, final: tf.reshape(tf.slice(states, [0, t - 1, 0], [-1, 1, -1]), [b, hidden]) };
 }
 
 /**
@@ -161,7 +107,7 @@ export function gruLayer(params: GruParams, x: tf.Tensor, opts: GruLayerOptions 
   return tf.tidy(() => PLAIN.recur(params, PLAIN.linear(x, params.wx, params.bx), opts) as unknown as tf.TensorContainer) as unknown as GruLayerResult;
 }
 
-/** gruLayer on the fast path (the products on the wasm kernels, the gates fused with their own gradient): the same results, faster. */
+/** gruLayer on the fast path (the input projection on the matmul kernel, every step in one kernel call, backward through time in another): the same results, faster. */
 export function gruLayerFast(params: GruParams, x: tf.Tensor, opts: GruLayerOptions = {}): GruLayerResult {
   checkLayerInput("gruLayerFast", params, x, opts);
   return tf.tidy(() => FAST.recur(params, FAST.linear(x, params.wx, params.bx), opts) as unknown as tf.TensorContainer) as unknown as GruLayerResult;
@@ -248,8 +194,8 @@ function plainLinear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   return b ? tf.add(y, b) : y;
 }
 
-const PLAIN: Impl = { lookup: embed, linear: plainLinear, recur: (params, xw, opts) => recurrence(params, xw, opts, plainCell) };
-const FAST: Impl = { lookup: fast.embedding, linear: (x, w, b) => fast.linear(x, w, b), recur: (params, xw, opts) => recurrence(params, xw, opts, fastCell) };
+const PLAIN: Impl = { lookup: embed, linear: plainLinear, recur: (params, xw, opts) => recurrence(params, xw, opts, fast.plain.gruRecurrence) };
+const FAST: Impl = { lookup: fast.embedding, linear: (x, w, b) => fast.linear(x, w, b), recur: (params, xw, opts) => recurrence(params, xw, opts, fast.gruRecurrence) };
 
 function encodeWith(impl: Impl, p: GruSeq2SeqParams, src: tf.Tensor): tf.Tensor {
   const pad = p.config.srcPadId;
@@ -312,7 +258,7 @@ export function gruDecodingModel(p: GruSeq2SeqParams, tokens: DecodingTokens): D
       checkStepTokens(fn, next, stateRows(fn, state, ["fromContext", "hidden"]));
       return tf.tidy(() => {
         const xw = tf.add(fast.linear(fast.embedding(p.tgtEmbedding, next), split()[0]), state.fromContext); // [N, 3h]
-        const hidden = fastCell(p.decoder, xw, state.hidden);
+        const hidden = FAST.recur(p.decoder, tf.expandDims(xw, 1), { h0: state.hidden }).final; // one step
         const logits = fast.linear(hidden, p.head.w, p.head.b);
         return { logProbs: tf.logSoftmax(logits), state: { fromContext: tf.clone(state.fromContext), hidden } };
       }) as unknown as { logProbs: tf.Tensor; state: DecoderState };
