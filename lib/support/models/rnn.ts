@@ -43,7 +43,9 @@ export interface GruParams {
 /** Fresh GRU weights: Glorot-normal per gate block (seeded), zero biases. */
 export function newGruParams(din: number, hidden: number, seeds: SeedSequence): GruParams {
   return tf.tidy(() => {
-    const blocks = (rows: number) => tf.variable(tf.concat([0, 1, 2].map(() => glorot([rows, hidden], seeds.take())), 1), true);
+    // (glorot() would make a variable per block; only the concatenation should be one)
+    const std = (rows: number) => Math.sqrt(2 / (rows + hidden));
+    const blocks = (rows: number) => tf.variable(tf.concat([0, 1, 2].map(() => tf.randomNormal([rows, hidden], 0, std(rows), "float32", seeds.take())), 1), true);
     return { wx: blocks(din), bx: zerosVar([3 * hidden]), wh: blocks(hidden), bh: zerosVar([3 * hidden]) } as unknown as tf.TensorContainer;
   }) as unknown as GruParams;
 }
