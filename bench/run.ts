@@ -6,10 +6,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
+import { g2pBenchmark } from "./g2p";
 import { gptStepBenchmark } from "./gpt-step";
 import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, g2pBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

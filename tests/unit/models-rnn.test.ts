@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { relErr } from "./compare";
 import { setupBackend } from "../../lib/support/backend";
 import { crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
 import { SeedSequence, variablesOf } from "../../lib/support/models/params";
@@ -22,18 +23,6 @@ import { toTensor, toTensors, type JsonTensor } from "../fixtures/pytorch";
 const TOKENS = { bosId: 5, eosId: 6, padId: 0 };
 let model: GruSeq2SeqParams;
 
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return worst / (1 + scale);
-}
 
 beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { relErr } from "./compare";
 import { setupBackend } from "../../lib/support/backend";
 import { crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
 import { sinusoidalTable, variablesOf } from "../../lib/support/models/params";
@@ -25,18 +26,6 @@ const config: Seq2SeqConfig = { vocabSize: 19, srcVocabSize: 13, d: 16, numHeads
 const TOKENS = { bosId: 5, eosId: 6, padId: 0 };
 let model: Seq2SeqModel;
 
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return worst / (1 + scale);
-}
 
 /** Sources of lengths [6, 3, 5] padded with 0 to 6; decoder inputs BOS + ids, padded to 5. */
 function batch() {
