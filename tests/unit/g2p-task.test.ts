@@ -15,7 +15,12 @@ import {
 } from "../../lib/support/tasks/g2p";
 import { findTask } from "../../lib/support/tasks";
 import { phonemeTokenizer } from "../../lib/support/tokenizers";
+import { causalMask } from "../../solutions/attention";
+import { decoderLayer, encoderLayer, layerNorm } from "../../solutions/blocks";
 import { editDistance, greedyDecode, phonemeErrorRate } from "../../solutions/decoding";
+import { sinusoidalPositionalEncoding } from "../../solutions/multihead";
+
+const blocks = { layerNorm, encoderLayer, decoderLayer, causalMask, sinusoidalPositionalEncoding };
 
 beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });
@@ -153,6 +158,24 @@ describe("the two tasks", () => {
     expect(r2.losses).toEqual(r1.losses); // same seed, same batches, same numbers
     m1.dispose();
     m2.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("trained through the reference blocks instead of the fast path: the same losses, scores, and no leaks", async () => {
+    const before = tf.memory().numTensors;
+    const config = { ...G2P_TRANSFORMER, d: 16, dff: 32, numLayers: 1 };
+    const recipe = { ...G2P_RECIPE, tokensPerBatch: 300, warmup: 2, learningRate: 3e-3, logEvery: 4 };
+    const quick = g2pTransformer(createSeq2Seq(undefined, config, 7));
+    const viaBlocks = g2pTransformer(createSeq2Seq(undefined, config, 7), blocks);
+    const a = await trainG2p(quick, recipe, { steps: 4 });
+    const b = await trainG2p(viaBlocks, recipe, { steps: 4 });
+    a.losses.forEach((l, i) => expect(b.losses[i]).toBeCloseTo(l, 4));
+    const words = g2pData().val.slice(0, 20);
+    const sa = scoreG2p(quick.decoder, words);
+    const sb = scoreG2p(viaBlocks.decoder, words);
+    expect(sb.predictions.map((p) => p.prediction)).toEqual(sa.predictions.map((p) => p.prediction));
+    quick.dispose();
+    viaBlocks.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -28,7 +28,7 @@ import { trainLoop } from "../train";
 import type { DecodingModel } from "../types";
 import { countParameters } from "../models/params";
 import { createGruSeq2Seq, disposeGruSeq2Seq, gruDecodingModel, gruForwardFast, GruSeq2SeqConfig, GruSeq2SeqParams, gruSeq2SeqVariables, namedGruSeq2SeqVariables } from "../models/rnn";
-import { createSeq2Seq, decodingModelFast, disposeSeq2Seq, forwardFast, namedSeq2SeqVariables, Seq2SeqConfig, Seq2SeqModel, seq2seqVariables } from "../models/seq2seq";
+import { createSeq2Seq, decodingModel, decodingModelFast, disposeSeq2Seq, forward, forwardFast, namedSeq2SeqVariables, Seq2SeqBlocks, Seq2SeqConfig, Seq2SeqModel, seq2seqVariables } from "../models/seq2seq";
 import type { Task, TaskModel, TaskTrainOptions } from "./task";
 
 /** [BOS] starts every decoder input, [EOS] ends every target, [PAD] fills both. */
@@ -346,12 +346,17 @@ export interface G2pTaskModel<P> extends TaskModel {
   parameterCount(): number;
 }
 
-/** The g2p task's view of Transformer parameters (any config): decoder, logits, names, disposal. */
-export function g2pTransformer(params: Seq2SeqModel): G2pTaskModel<Seq2SeqModel> {
+/**
+ * The g2p task's view of Transformer parameters (any config): decoder, logits, names, disposal.
+ * By default it runs on the fast path; with `blocks` (the student's encoder and decoder layers,
+ * or the reference) training and decoding run through those functions instead (plain tfjs,
+ * several times slower, the same numbers up to rounding).
+ */
+export function g2pTransformer(params: Seq2SeqModel, blocks?: Seq2SeqBlocks): G2pTaskModel<Seq2SeqModel> {
   return {
     config: params.config, params,
-    decoder: decodingModelFast(params, G2P_TOKENS),
-    logits: (src, tgtIn) => forwardFast(params, src, tgtIn),
+    decoder: blocks ? decodingModel(blocks, params, G2P_TOKENS) : decodingModelFast(params, G2P_TOKENS),
+    logits: blocks ? (src, tgtIn) => forward(blocks, params, src, tgtIn).logits : (src, tgtIn) => forwardFast(params, src, tgtIn),
     named: () => namedSeq2SeqVariables(params),
     variables: () => seq2seqVariables(params),
     parameterCount: () => countParameters(seq2seqVariables(params)),
