@@ -57,13 +57,13 @@ function checkConv(fn: string, p: ConvParams, x: tf.Tensor, o: ConvOptions): { k
   if (typeof p !== "object" || p === null || !(p.w instanceof tf.Tensor)) throw new LabInputError(`${fn}: params must be ConvParams { w [k, dIn, dOut], b? }`);
   requireTensor(fn, "params.w", p.w, { rank: 3, dtypes: ["float32"], pattern: "[k, dIn, dOut]" });
   requireTensor(fn, "x", x, { rank: 3, dtypes: ["float32"], pattern: "[B, n, dIn]" });
-  const [k, dIn, dOut] = p.w.shape;
+  const [k, dIn, dOut] = p.w.shape as [number, number, number];
   if (x.shape[2] !== dIn) throw new LabInputError(`${fn}: x ${fmtShape(x.shape)} has ${x.shape[2]} channels, params.w ${fmtShape(p.w.shape)} expects dIn = ${dIn}`);
   if (p.b !== undefined && fmtShape(p.b.shape) !== fmtShape([dOut])) throw new LabInputError(`${fn}: params.b ${fmtShape(p.b.shape)} must be [dOut] = [${dOut}]`);
   const dilation = requireInt(fn, "dilation", o.dilation ?? 1, 1);
   const padding = o.padding ?? "causal";
   if (padding !== "causal" && padding !== "circular") throw new LabInputError(`${fn}: padding must be "causal" or "circular", got ${String(padding)}`);
-  const n = x.shape[1];
+  const n = x.shape[1] as number;
   if (padding === "circular" && (k - 1) * dilation >= n) throw new LabInputError(`${fn}: a circular convolution needs (k − 1)·dilation < n, got k = ${k}, dilation = ${dilation}, n = ${n}`);
   return { k, n, dilation };
 }
@@ -115,7 +115,7 @@ export function convAsMatrix(p: ConvParams, n: number, o: { dilation?: number } 
   } finally {
     probe.dispose();
   }
-  const [k, dIn, dOut] = p.w.shape;
+  const [k, dIn, dOut] = p.w.shape as [number, number, number];
   const dilation = o.dilation ?? 1;
   return tf.tidy(() => {
     const zero = tf.zeros([dIn, dOut]);
@@ -150,7 +150,7 @@ export function gradientReach(layer: SeqLayer, x: tf.Tensor, seed = 7): number[]
   const fn = "gradientReach";
   checkLayerFn(fn, layer);
   requireTensor(fn, "x", x, { rank: 3, dtypes: ["float32"], pattern: "[B, n, d]" });
-  const n = x.shape[1];
+  const n = x.shape[1] as number;
   return tf.tidy(() => {
     const g = tf.grad((input: tf.Tensor) => {
       const y = layer(input);
@@ -201,7 +201,7 @@ export function mixingMatrix(layer: SeqLayer, x: tf.Tensor): number[][] {
   checkLayerFn(fn, layer);
   requireTensor(fn, "x", x, { rank: 3, dtypes: ["float32"], pattern: "[1, n, d]" });
   if (x.shape[0] !== 1) throw new LabInputError(`${fn}: x must hold one sequence [1, n, d], got ${fmtShape(x.shape)}`);
-  const n = x.shape[1];
+  const n = x.shape[1] as number;
   const sq: number[][] = Array.from({ length: n }, () => new Array(n).fill(0));
   const dOut = tf.tidy(() => layer(x).shape[2] as number);
   for (let i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ export function permutationMismatch(layer: SeqLayer, x: tf.Tensor, perm: readonl
   const fn = "permutationMismatch";
   checkLayerFn(fn, layer);
   requireTensor(fn, "x", x, { rank: 3, dtypes: ["float32"], pattern: "[B, n, d]" });
-  const n = x.shape[1];
+  const n = x.shape[1] as number;
   if (perm.length !== n || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) throw new LabInputError(`${fn}: perm must be a permutation of 0 … ${n - 1} (n = ${n} from x ${fmtShape(x.shape)}), got [${perm.join(",")}]`);
   return tf.tidy(() => {
     const idx = tf.tensor1d(perm as number[], "int32");
