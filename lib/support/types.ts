@@ -157,3 +157,85 @@ export interface DecodeStepResult {
   /** The cache with this step's keys and values appended (t + 1 positions). */
   cache: KVCache;
 }
+
+// ---------------------------------------------------------------------------------------------
+// decoding.ts
+
+/** One token of a sequence: a phoneme string ("HH") or a token id (12). */
+export type Token = string | number;
+
+/**
+ * The tensors an encoder-decoder carries from one decoding step to the next, by name (the
+ * model's own: the encoder's memory, a hidden state, the prefix so far, …). Every tensor has
+ * one row per hypothesis being decoded (its first axis).
+ */
+export type DecoderState = Record<string, tf.Tensor>;
+
+/** What DecodingModel.step returns. */
+export interface DecoderStep {
+  /** [N, V] log-probabilities of the next token, one row per row of the state. */
+  logProbs: tf.Tensor;
+  /** The state after the step (the tokens just fed are part of it). */
+  state: DecoderState;
+}
+
+/**
+ * What greedyDecode and beamSearch need from a trained encoder-decoder, whatever it is built
+ * from (the Transformer of notebook 06 and its GRU baseline both provide one):
+ *
+ *   let state = model.start(src);                 // encode the sources once: one row per source
+ *   const { logProbs, state: next } = model.step(state, tokens);   // feed one token per row
+ *   const beams = model.selectRows(next, [0, 0, 0, 1, 1, 1]);      // copy/reorder/drop rows
+ *
+ * start, step and selectRows never dispose their arguments, and every tensor they return is a
+ * new one (unchanged parts are tf.clone()s, which share data), so the caller can dispose each
+ * state it has replaced: tf.dispose(Object.values(oldState)).
+ */
+export interface DecodingModel {
+  /** The token fed at the first step ([BOS]). */
+  readonly bosId: number;
+  /** The token that ends an output ([EOS]). */
+  readonly eosId: number;
+  /** What fills an output after its [EOS] ([PAD]). */
+  readonly padId: number;
+  /** Size of the output vocabulary: the last axis of logProbs. */
+  readonly vocabSize: number;
+  /** Encodes sources src [B, Tx] int32 (padded with padId) → the state before the first step, row b for source b. */
+  start(src: tf.Tensor): DecoderState;
+  /** One decoding step: tokens [N] int32 (each row's previous token; bosId at the first step) → the next token's log-probabilities and the new state. */
+  step(state: DecoderState, tokens: tf.Tensor): DecoderStep;
+  /** The state with rows in a new order: row i of the result is row rows[i] of `state` (rows may repeat or be left out). */
+  selectRows(state: DecoderState, rows: readonly number[]): DecoderState;
+}
+
+export interface BeamSearchOptions {
+  /** Hypotheses kept per source (an integer >= 1); 1 is greedy decoding. */
+  beamWidth: number;
+  /** Most tokens per output ([EOS] included). */
+  maxLen: number;
+  /**
+   * α of the length normalisation score = logProb / length^α (length: the hypothesis's tokens,
+   * [EOS] included). 0 ranks by the raw log-probability, which favours short outputs; default 1.
+   */
+  lengthPenalty?: number;
+}
+
+/** One output of beam search. */
+export interface Hypothesis {
+  /** The tokens after [BOS], ending with [EOS] if it finished. */
+  tokens: number[];
+  /** log P(tokens | source): the sum of the log-probabilities of its tokens. */
+  logProb: number;
+  /** logProb / tokens.length^α, what hypotheses are ranked by. */
+  score: number;
+  /** false if it was cut at maxLen without an [EOS]. */
+  finished: boolean;
+}
+
+/** What beamSearch returns. */
+export interface BeamSearchResult {
+  /** [B, maxLen] int32, laid out as greedyDecode's: the best hypothesis of each source, padId after its [EOS]. */
+  tokens: tf.Tensor;
+  /** For each source, every hypothesis it kept (finished ones, and those cut at maxLen), best score first. */
+  hypotheses: Hypothesis[][];
+}

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { relErr } from "./compare";
 import { setupBackend } from "../../lib/support/backend";
 import { AdamW } from "../../lib/support/fast/adam";
 import { decoderLayer, encoderLayer, selfAttentionLayer } from "../../lib/support/fast/layers";
@@ -20,18 +21,6 @@ beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });
 });
 
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return worst / (1 + scale);
-}
 
 /** Randomises every bias and layer-norm parameter, so a swapped or dropped one shows. */
 function jitter(params: unknown, seed: number): void {

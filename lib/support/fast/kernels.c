@@ -171,6 +171,8 @@ static void pack(const f32 *B, i32 sbk, i32 sbn, f32 *dst, i32 K, i32 N) {
 
 /* Rows of C per block: keeps a block's slice of C and the reused B in the L1/L2 caches. */
 #define ROW_BLOCK 64
+/* Floats of B per K chunk (64 K floats = 256 KB, within a typical L2 cache). */
+#define K_CHUNK_FLOATS 65536
 
 /*
  * C[p, q] = alpha * A[p, q] · B[p, q] (+ C) (+ bias) (relu) for p < nb1, q < nb2: a batch of
@@ -183,6 +185,7 @@ EXPORT(matmul)
 void matmul(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 K, i32 nb1, i32 nb2,
             i32 sa1, i32 sa2, i32 sam, i32 sak, i32 sb1, i32 sb2, i32 sbk, i32 sbn,
             i32 sc1, i32 sc2, i32 scm, f32 alpha, const f32 *bias, i32 flags, f32 *scratch) {
+  const i32 kb = N > 0 && K_CHUNK_FLOATS / N > 16 ? K_CHUNK_FLOATS / N : 16;
   for (i32 p = 0; p < nb1; p++) {
     for (i32 q = 0; q < nb2; q++) {
       const f32 *a = A + p * sa1 + q * sa2;
@@ -197,7 +200,16 @@ void matmul(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 K, i32 nb1, i3
       }
       for (i32 i0 = 0; i0 < M; i0 += ROW_BLOCK) {
         const i32 rows = M - i0 < ROW_BLOCK ? M - i0 : ROW_BLOCK;
-        mm_block(a + i0 * sam, sam, sak, b, bk, c + i0 * scm, scm, rows, N, K, alpha, bias, flags);
+        /* K in chunks whose slice of B (kb rows of N) stays in the L2 cache while every row
+           block of A uses it: a long K (a weight gradient sums over every position of a batch)
+           otherwise streams all of B from memory once per four rows of C. The bias comes with
+           the first chunk, relu after the last, and later chunks accumulate. */
+        for (i32 k0 = 0; k0 < K; k0 += kb) {
+          const i32 kn = K - k0 < kb ? K - k0 : kb;
+          const i32 last = k0 + kn >= K;
+          const i32 f = (k0 > 0 ? FLAG_ACCUMULATE : (flags & FLAG_ACCUMULATE)) | (last ? (flags & FLAG_RELU) : 0);
+          mm_block(a + i0 * sam + k0 * sak, sam, sak, b + k0 * bk, bk, c + i0 * scm, scm, rows, N, kn, alpha, k0 == 0 ? bias : 0, f);
+        }
       }
     }
   }
@@ -666,4 +678,154 @@ void adam_step(const f32 *p, const f32 *g, f32 *m, f32 *v, f32 *p_out, i32 n, f3
     const f32 denom = __builtin_sqrtf(v[i]) * rbc2 + eps;
     p_out[i] = p[i] * decay - step * m[i] / denom;
   }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * GRU recurrence (PyTorch's gates, r | z | n columns): for each step t, with hw = h·Wh + bh,
+ *   r = σ(xw_r + hw_r), z = σ(xw_z + hw_z), n = tanh(xw_n + r ⊙ hw_n), h' = n + z ⊙ (h − n),
+ * and at padding steps (valid = 0) the state is carried over: h_t = h + valid·(h' − h).
+ * The input projections xw [B, T, 3H] (bias included) come precomputed; the steps run here, one
+ * recurrent product per step, with no tfjs kernel in between.
+ */
+
+static inline v128_t sigmoid4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  const v128_t e = exp4_nonpos(wasm_f32x4_neg(wasm_f32x4_abs(x))); /* exp(-|x|) */
+  const v128_t pos = wasm_f32x4_div(one, wasm_f32x4_add(one, e)); /* σ(|x|) */
+  return wasm_v128_bitselect(pos, wasm_f32x4_sub(one, pos), wasm_f32x4_ge(x, wasm_f32x4_splat(0.0f)));
+}
+
+static inline v128_t tanh4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  const v128_t e = exp4_nonpos(wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(-2.0f))); /* exp(-2|x|) */
+  const v128_t t = wasm_f32x4_div(wasm_f32x4_sub(one, e), wasm_f32x4_add(one, e)); /* tanh(|x|) */
+  return wasm_v128_bitselect(t, wasm_f32x4_neg(t), wasm_f32x4_ge(x, wasm_f32x4_splat(0.0f)));
+}
+
+static inline f32 sigmoid1(f32 x) {
+  const f32 e = exp_nonpos(x >= 0 ? -x : x);
+  const f32 pos = 1.0f / (1.0f + e);
+  return x >= 0 ? pos : 1.0f - pos;
+}
+
+static inline f32 tanh1(f32 x) {
+  const f32 ax = x >= 0 ? x : -x;
+  const f32 e = exp_nonpos(-2.0f * ax);
+  const f32 t = (1.0f - e) / (1.0f + e);
+  return x >= 0 ? t : -t;
+}
+
+/*
+ * Forward over T steps. xw [B, T, 3H], wh [H, 3H], bh [3H], h0 [B, H], valid [B, T] (1 = real
+ * step) → states [B, T, H] and, for the backward pass, saved [B, T, 4H] = r | z | n | hw_n.
+ * scratch: B·3H floats.
+ */
+EXPORT(gru_forward)
+void gru_forward(const f32 *xw, const f32 *wh, const f32 *bh, const f32 *h0, const f32 *valid,
+                 f32 *states, f32 *saved, i32 B, i32 T, i32 H, f32 *scratch) {
+  const i32 H3 = 3 * H, H4 = 4 * H;
+  f32 *hw = scratch;
+  for (i32 t = 0; t < T; t++) {
+    const f32 *hp = t == 0 ? h0 : states + (t - 1) * H; /* previous states, rows hs apart */
+    const i32 hs = t == 0 ? H : T * H;
+    matmul(hp, wh, hw, B, H3, H, 1, 1, 0, 0, hs, 1, 0, 0, H3, 1, 0, 0, H3, 1.0f, bh, 0, 0);
+    for (i32 b = 0; b < B; b++) {
+      const f32 *x = xw + (b * T + t) * H3, *g = hw + b * H3, *h = hp + b * hs;
+      f32 *out = states + (b * T + t) * H, *sv = saved + (b * T + t) * H4;
+      const f32 v = valid[b * T + t];
+      const v128_t vv = wasm_f32x4_splat(v);
+      i32 j = 0;
+      for (; j + 4 <= H; j += 4) {
+        const v128_t r = sigmoid4(wasm_f32x4_add(wasm_v128_load(x + j), wasm_v128_load(g + j)));
+        const v128_t z = sigmoid4(wasm_f32x4_add(wasm_v128_load(x + H + j), wasm_v128_load(g + H + j)));
+        const v128_t hn = wasm_v128_load(g + 2 * H + j);
+        const v128_t n = tanh4(wasm_f32x4_add(wasm_v128_load(x + 2 * H + j), wasm_f32x4_mul(r, hn)));
+        const v128_t hv = wasm_v128_load(h + j);
+        const v128_t next = wasm_f32x4_add(n, wasm_f32x4_mul(z, wasm_f32x4_sub(hv, n)));
+        wasm_v128_store(out + j, wasm_f32x4_add(hv, wasm_f32x4_mul(vv, wasm_f32x4_sub(next, hv))));
+        wasm_v128_store(sv + j, r);
+        wasm_v128_store(sv + H + j, z);
+        wasm_v128_store(sv + 2 * H + j, n);
+        wasm_v128_store(sv + 3 * H + j, hn);
+      }
+      for (; j < H; j++) {
+        const f32 r = sigmoid1(x[j] + g[j]), z = sigmoid1(x[H + j] + g[H + j]), hn = g[2 * H + j];
+        const f32 n = tanh1(x[2 * H + j] + r * hn);
+        const f32 next = n + z * (h[j] - n);
+        out[j] = h[j] + v * (next - h[j]);
+        sv[j] = r;
+        sv[H + j] = z;
+        sv[2 * H + j] = n;
+        sv[3 * H + j] = hn;
+      }
+    }
+  }
+}
+
+/*
+ * Backward through time. dstates [B, T, H] (the gradient of every state), states and saved
+ * from gru_forward, h0, valid, wh → dxw [B, T, 3H], dwh [H, 3H], dbh [3H], dh0 [B, H].
+ * scratch: 3H·H (whᵀ) + B·T·3H (gradients of hw) + B·T·H (previous states) + B·H floats.
+ */
+EXPORT(gru_backward)
+void gru_backward(const f32 *dstates, const f32 *states, const f32 *saved, const f32 *h0, const f32 *valid, const f32 *wh,
+                  f32 *dxw, f32 *dwh, f32 *dbh, f32 *dh0, i32 B, i32 T, i32 H, f32 *scratch) {
+  const i32 H3 = 3 * H, H4 = 4 * H;
+  f32 *whT = scratch;             /* [3H, H] */
+  f32 *dhw = whT + H3 * H;        /* [B, T, 3H] */
+  f32 *prev = dhw + B * T * H3;   /* [B, T, H]: the state each step started from */
+  f32 *carry = prev + B * T * H;  /* [B, H]: gradient flowing into the previous state */
+  pack(wh, 1, H3, whT, H3, H);    /* whT[k, n] = wh[n, k] */
+  for (i32 b = 0; b < B; b++) {
+    copy_f32(h0 + b * H, prev + b * T * H, H);
+    if (T > 1) copy_f32(states + b * T * H, prev + b * T * H + H, (T - 1) * H);
+  }
+  for (i32 i = 0; i < B * H; i++) carry[i] = 0.0f;
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  for (i32 t = T - 1; t >= 0; t--) {
+    for (i32 b = 0; b < B; b++) {
+      const i32 bt = b * T + t;
+      const f32 *dy = dstates + bt * H, *sv = saved + bt * H4, *h = prev + bt * H;
+      f32 *c = carry + b * H, *dx = dxw + bt * H3, *dg = dhw + bt * H3;
+      const f32 v = valid[bt];
+      const v128_t vv = wasm_f32x4_splat(v), keep = wasm_f32x4_splat(1.0f - v);
+      i32 j = 0;
+      for (; j + 4 <= H; j += 4) {
+        const v128_t d = wasm_f32x4_add(wasm_v128_load(dy + j), wasm_v128_load(c + j));
+        const v128_t dn_ = wasm_f32x4_mul(vv, d); /* gradient of the new state h' */
+        const v128_t r = wasm_v128_load(sv + j), z = wasm_v128_load(sv + H + j);
+        const v128_t n = wasm_v128_load(sv + 2 * H + j), hn = wasm_v128_load(sv + 3 * H + j);
+        const v128_t dnPre = wasm_f32x4_mul(wasm_f32x4_mul(dn_, wasm_f32x4_sub(one, z)), wasm_f32x4_sub(one, wasm_f32x4_mul(n, n)));
+        const v128_t dzPre = wasm_f32x4_mul(wasm_f32x4_mul(dn_, wasm_f32x4_sub(wasm_v128_load(h + j), n)), wasm_f32x4_mul(z, wasm_f32x4_sub(one, z)));
+        const v128_t drPre = wasm_f32x4_mul(wasm_f32x4_mul(dnPre, hn), wasm_f32x4_mul(r, wasm_f32x4_sub(one, r)));
+        wasm_v128_store(dx + j, drPre);
+        wasm_v128_store(dx + H + j, dzPre);
+        wasm_v128_store(dx + 2 * H + j, dnPre);
+        wasm_v128_store(dg + j, drPre);
+        wasm_v128_store(dg + H + j, dzPre);
+        wasm_v128_store(dg + 2 * H + j, wasm_f32x4_mul(dnPre, r));
+        wasm_v128_store(c + j, wasm_f32x4_add(wasm_f32x4_mul(keep, d), wasm_f32x4_mul(dn_, z)));
+      }
+      for (; j < H; j++) {
+        const f32 d = dy[j] + c[j], dn_ = v * d;
+        const f32 r = sv[j], z = sv[H + j], n = sv[2 * H + j], hn = sv[3 * H + j];
+        const f32 dnPre = dn_ * (1.0f - z) * (1.0f - n * n);
+        const f32 dzPre = dn_ * (h[j] - n) * z * (1.0f - z);
+        const f32 drPre = dnPre * hn * r * (1.0f - r);
+        dx[j] = drPre;
+        dx[H + j] = dzPre;
+        dx[2 * H + j] = dnPre;
+        dg[j] = drPre;
+        dg[H + j] = dzPre;
+        dg[2 * H + j] = dnPre * r;
+        c[j] = (1.0f - v) * d + dn_ * z;
+      }
+    }
+    /* carry += dhw_t · whᵀ: the recurrent product's gradient into the previous state */
+    matmul(dhw + t * H3, whT, carry, B, H, H3, 1, 1, 0, 0, T * H3, 1, 0, 0, H, 1, 0, 0, H, 1.0f, 0, FLAG_ACCUMULATE, 0);
+  }
+  copy_f32(carry, dh0, B * H);
+  /* dwh = Σ_t prev_tᵀ · dhw_t over every (b, t): one product with prev read transposed */
+  matmul(prev, dhw, dwh, H, H3, B * T, 1, 1, 0, 0, 1, H, 0, 0, H3, 1, 0, 0, H3, 1.0f, 0, 0, 0);
+  column_sum(dhw, dbh, B * T, H3, H3);
 }

@@ -450,4 +450,45 @@ register("LabAdamStep", (k, backend, { p, g, m, v }, attrs) => {
   return out;
 });
 
+// -------------------------------------------------------------------------------------------
+// GRU recurrence over T steps: xw [B, T, 3H] (input projections, bias included), wh [H, 3H],
+// bh [3H], h0 [B, H], valid [B, T] → [states [B, T, H], saved [B, T, 4H]] (saved: the gates,
+// for the backward pass). One kernel call runs every step.
+
+register("LabGru", (k, backend, { xw, wh, bh, h0, valid }) => {
+  const [b, t, h3] = xw.shape;
+  const h = h3 / 3;
+  const states = backend.makeOutput([b, t, h], "float32");
+  const saved = backend.makeOutput([b, t, 4 * h], "float32");
+  withScratch(backend, b * h3, (scratch) =>
+    k.gru_forward(ptr(backend, xw), ptr(backend, wh), ptr(backend, bh), ptr(backend, h0), ptr(backend, valid), ptr(backend, states), ptr(backend, saved), b, t, h, scratch),
+  );
+  return [states, saved];
+});
+
+register("LabGruBackward", (k, backend, { dstates, states, saved, h0, valid, wh }) => {
+  const [b, t, h] = states.shape;
+  const dxw = backend.makeOutput([b, t, 3 * h], "float32");
+  const dwh = backend.makeOutput([h, 3 * h], "float32");
+  const dbh = backend.makeOutput([3 * h], "float32");
+  const dh0 = backend.makeOutput([b, h], "float32");
+  withScratch(backend, 3 * h * h + b * t * 3 * h + b * t * h + b * h, (scratch) =>
+    k.gru_backward(ptr(backend, dstates), ptr(backend, states), ptr(backend, saved), ptr(backend, h0), ptr(backend, valid), ptr(backend, wh),
+      ptr(backend, dxw), ptr(backend, dwh), ptr(backend, dbh), ptr(backend, dh0), b, t, h, scratch),
+  );
+  return [dxw, dwh, dbh, dh0];
+});
+
+registerGrad({
+  kernelName: "LabGru",
+  inputsToSave: ["wh", "h0", "valid"],
+  outputsToSave: [true, true],
+  gradFunc: (dys, saved) => {
+    const [wh, h0, valid, states, gates] = saved;
+    const dstates = (dys as tf.Tensor[])[0];
+    const [dxw, dwh, dbh, dh0] = run("LabGruBackward", { dstates, states, saved: gates, h0, valid, wh }) as tf.Tensor[];
+    return { xw: () => dxw, wh: () => dwh, bh: () => dbh, h0: () => dh0, valid: () => tf.zerosLike(valid) };
+  },
+});
+
 export { run as runLabKernel };

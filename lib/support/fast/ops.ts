@@ -33,6 +33,34 @@ export const plain = {
   embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     return tf.matMul(tf.oneHot(ids, table.shape[0]), table);
   },
+  /** The GRU recurrence of gruRecurrence, step by step in tfjs ops (gates r | z | n, PyTorch's form). */
+  gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: tf.Tensor, valid: tf.Tensor): tf.Tensor {
+    const t = xw.shape[1] as number;
+    const steps = tf.unstack(xw, 1); // T × [B, 3H]
+    const keep = tf.unstack(tf.expandDims(valid, 2), 1); // T × [B, 1]
+    const states: tf.Tensor[] = [];
+    let h = h0;
+    for (let i = 0; i < t; i++) {
+      const next = plain.gruStep(steps[i], tf.add(tf.matMul(h, wh), bh), h);
+      h = tf.add(h, tf.mul(keep[i], tf.sub(next, h))); // padding (valid 0): the state carries over
+      states.push(h);
+    }
+    return tf.stack(states, 1);
+  },
+  /**
+   * One GRU step from the two projections xw = x·Wx + bx and hw = h·Wh + bh, each [B, 3H], and
+   * the state h [B, H]: r = σ(xw_r + hw_r), z = σ(xw_z + hw_z), n = tanh(xw_n + r ⊙ hw_n),
+   * h' = (1 − z) ⊙ n + z ⊙ h.
+   */
+  gruStep(xw: tf.Tensor, hw: tf.Tensor, h: tf.Tensor): tf.Tensor {
+    const n = h.shape[1] as number;
+    const [xr, xz, xn] = tf.split(xw, [n, n, n], 1);
+    const [hr, hz, hn] = tf.split(hw, [n, n, n], 1);
+    const r = tf.sigmoid(tf.add(xr, hr));
+    const z = tf.sigmoid(tf.add(xz, hz));
+    const cand = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+    return tf.add(cand, tf.mul(z, tf.sub(h, cand))); // (1 − z)·n + z·h
+  },
   /** logits [N, V], targets int32 [N]. */
   crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex: number): tf.Scalar {
     const logp = tf.logSoftmax(logits);
@@ -280,5 +308,33 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex 
     if (!fastAvailable()) return plain.crossEntropy(flatLogits, flatTargets, ignoreIndex);
     const [loss] = runLabKernel("LabCrossEntropy", { logits: flatLogits, targets: flatTargets }, { ignoreIndex }) as tf.Tensor[];
     return loss as tf.Scalar;
+  });
+}
+
+/**
+ * The GRU recurrence over a whole sequence: input projections xw [B, T, 3H] (x·Wx + bx for every
+ * step, gates r | z | n), recurrent weights wh [H, 3H] and bias bh [3H], initial state h0 [B, H],
+ * valid [B, T] float32 (1 = a real step; at 0 the state is carried over unchanged) → the states
+ * [B, T, H]. On wasm every step runs inside one kernel call, and so does the backward pass
+ * through time; elsewhere it is plain.gruRecurrence.
+ */
+export function gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: tf.Tensor, valid: tf.Tensor): tf.Tensor {
+  const fn = "fast.gruRecurrence";
+  float32(fn, "xw", xw, 3);
+  float32(fn, "wh", wh, 2);
+  float32(fn, "bh", bh, 1);
+  float32(fn, "h0", h0, 2);
+  float32(fn, "valid", valid, 2);
+  const [b, t, h3] = xw.shape;
+  const h = wh.shape[0];
+  if (h3 !== 3 * h || wh.shape[1] !== 3 * h || bh.shape[0] !== 3 * h) {
+    throw new LabInputError(`${fn}: xw ${fmtShape(xw.shape)}, wh ${fmtShape(wh.shape)} and bh ${fmtShape(bh.shape)} must be [B, T, 3H], [H, 3H] and [3H]`);
+  }
+  if (h0.shape[0] !== b || h0.shape[1] !== h) throw new LabInputError(`${fn}: h0 ${fmtShape(h0.shape)} must be [B, H] = [${b},${h}]`);
+  if (valid.shape[0] !== b || valid.shape[1] !== t) throw new LabInputError(`${fn}: valid ${fmtShape(valid.shape)} must be [B, T] = [${b},${t}]`);
+  return tf.tidy(() => {
+    if (!fastAvailable()) return plain.gruRecurrence(xw, wh, bh, h0, valid);
+    const [states] = runLabKernel("LabGru", { xw, wh, bh, h0, valid }) as tf.Tensor[];
+    return states;
   });
 }

@@ -34,6 +34,8 @@ export interface KernelExports {
   embedding_backward(ids: number, dy: number, dtable: number, n: number, d: number, v: number): void;
   cross_entropy(logits: number, targets: number, n: number, v: number, ignore: number, dlogits: number, out: number): void;
   adam_step(p: number, g: number, m: number, v: number, pOut: number, n: number, lr: number, beta1: number, beta2: number, eps: number, wd: number, bc1: number, bc2: number): void;
+  gru_forward(xw: number, wh: number, bh: number, h0: number, valid: number, states: number, saved: number, b: number, t: number, h: number, scratch: number): void;
+  gru_backward(dstates: number, states: number, saved: number, h0: number, valid: number, wh: number, dxw: number, dwh: number, dbh: number, dh0: number, b: number, t: number, h: number, scratch: number): void;
 }
 
 /**
