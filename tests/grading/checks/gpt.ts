@@ -121,7 +121,7 @@ export const NEXT_TOKEN_LOSS_CHECKS: readonly Check<M>[] = [
       const g = requireLiveTensor("output", got);
       const v = g.dataSync()[0];
       if (!(Math.abs(v - Math.log(7)) <= 1e-5)) {
-        throw new CheckFailure("with every logit 0 each of the V tokens has probability 1/V, so the loss must be ln V; yours is not (is the softmax over the vocabulary, the last axis?)", `V = 7: expected ln 7 = ${fmtNum(Math.log(7))}, got ${fmtNum(v)}`);
+        throw new CheckFailure("with every logit 0 each of the V tokens has probability 1/V, so the loss must be ln V; yours is not", `V = 7: expected ln 7 = ${fmtNum(Math.log(7))}, got ${fmtNum(v)}`);
       }
     },
     probe: lossProbe,
@@ -253,6 +253,12 @@ function tokensProbe(got: unknown, expected: unknown, args: SampleArgs): Finding
   const g = Array.from(got.dataSync());
   const outside = g.map((x, i) => i).filter((i) => !(g[i] >= 0 && g[i] < v));
   if (outside.length > 0) return { problem: "some of your tokens are not ids of the vocabulary [0, V)", detail: `row(s) ${fmtIndices(outside)}: ${outside.slice(0, 3).map((i) => g[i]).join(", ")} (V = ${v})` };
+  const temperature = args.opts.temperature ?? 1;
+  if (temperature === 0) {
+    const ties = g.map((x, i) => i).filter((i) => logits[i][g[i]] === Math.max(...logits[i]) && p[i][g[i]] === 0);
+    if (ties.length > 0) return { problem: "with temperature 0 your tokens are among each row's largest logits, but not the lowest id among ties", detail: `row ${ties[0]}: ${g[ties[0]]} where the arg-max rule takes ${p[ties[0]].indexOf(1)}` };
+    return { problem: "with temperature 0 the token must be each row's arg-max (the lowest id among ties); yours are not" };
+  }
   const excluded = g.map((x, i) => i).filter((i) => p[i][g[i]] === 0);
   if (excluded.length > 0) {
     const i = excluded[0];
@@ -261,8 +267,7 @@ function tokensProbe(got: unknown, expected: unknown, args: SampleArgs): Finding
       detail: `row ${i}: token ${g[i]}${args.opts.topK !== undefined ? ` is not among the ${args.opts.topK} largest logits` : " has logit −Infinity"}`,
     };
   }
-  const temperature = args.opts.temperature ?? 1;
-  if (temperature > 0) {
+  {
     const argmax = logits.map((row) => row.indexOf(Math.max(...row)));
     const e = Array.from(expected.dataSync());
     if (g.every((x, i) => x === argmax[i]) && e.some((x, i) => x !== argmax[i])) {
