@@ -36,6 +36,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
   { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20, uses: ["2.3", "3.1", "3.2"] },
   { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25, uses: ["2.3", "3.1", "3.2"] },
+  { id: "5.1", fn: "nextTokenLoss", title: "Next-token loss with padding ignored", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
+  { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
+  { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30, uses: ["1.2", "2.1", "2.2", "3.1", "3.2"] },
+  { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15, uses: ["1.3", "3.1", "3.3"] },
 ];
 
 /**
@@ -45,10 +49,6 @@ export const EXERCISES: readonly ExerciseInfo[] = [
  * stubs' errors already name the notebook and the file, like every other stub's.
  */
 export const UPCOMING_EXERCISES: readonly ExerciseInfo[] = [
-  { id: "5.1", fn: "nextTokenLoss", title: "Next-token loss with padding ignored", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
-  { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
-  { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30 },
-  { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
   { id: "6.1", fn: "greedyDecode", title: "Greedy decoding", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 15 },
   { id: "6.2", fn: "beamSearch", title: "Beam search with length normalisation", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 30 },
   { id: "6.3", fn: "editDistance", title: "Edit distance", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },

@@ -70,6 +70,22 @@ export const plain = {
   },
 };
 
+// Every model-level op below counts its calls in one process-wide counter (on globalThis, so the
+// copy of this module that the grader stages with a submission counts into the same one). The
+// grader reads it to tell an exercise built from the student's own functions from one that hands
+// the work to the fast path (gptForwardFast, decodeStepFast, the fast layers). fast.matMul is not
+// counted: the reference solutions' batchMatMul (lib/support/ops.ts) runs on it.
+const CALLS = Symbol.for("attention-lab.fast-path-calls");
+
+/** How many fast-path ops (linear, layerNorm, attention, embedding, crossEntropy) this process has run so far. */
+export function fastPathCalls(): number {
+  return ((globalThis as Record<symbol, unknown>)[CALLS] as number | undefined) ?? 0;
+}
+
+function counted(): void {
+  (globalThis as Record<symbol, unknown>)[CALLS] = fastPathCalls() + 1;
+}
+
 function float32(fn: string, arg: string, t: tf.Tensor, rank?: number): void {
   if (!(t instanceof tf.Tensor)) throw new LabInputError(`${fn}: argument "${arg}" must be a tf.Tensor`);
   if (t.dtype !== "float32") throw new LabInputError(`${fn}: argument "${arg}" must be float32, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
@@ -132,6 +148,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor, opts: Linea
  */
 export function linearParts(x: tf.Tensor, ws: readonly tf.Tensor[], biases?: readonly (tf.Tensor | undefined)[], opts: LinearOptions = {}): tf.Tensor {
   const fn = "fast.linear";
+  counted();
   float32(fn, "x", x);
   if (ws.length < 1 || ws.length > MAX_LINEAR_PARTS) throw new LabInputError(`${fn}: give 1 to ${MAX_LINEAR_PARTS} weight matrices, got ${ws.length}`);
   ws.forEach((w, i) => float32(fn, `w${i}`, w, 2));
@@ -174,6 +191,7 @@ export function linearParts(x: tf.Tensor, ws: readonly tf.Tensor[], biases?: rea
 /** Layer norm over the last axis: gamma ⊙ (x − mean)/sqrt(var + eps) + beta (biased variance). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
   const fn = "fast.layerNorm";
+  counted();
   float32(fn, "x", x);
   float32(fn, "gamma", gamma, 1);
   float32(fn, "beta", beta, 1);
@@ -239,6 +257,7 @@ function checkKeyValid(fn: string, keyValid: tf.Tensor | undefined, b: number, t
  */
 export function selfAttention(qkv: tf.Tensor, numHeads: number, opts: AttentionMaskOptions = {}): FastAttentionResult {
   const fn = "fast.selfAttention";
+  counted();
   float32(fn, "qkv", qkv, 3);
   const [b, t, w3] = qkv.shape;
   if (w3 % 3 !== 0 || (w3 / 3) % numHeads !== 0) throw new LabInputError(`${fn}: qkv ${fmtShape(qkv.shape)} must be [B, T, 3d] with d divisible by numHeads = ${numHeads}`);
@@ -260,6 +279,7 @@ export function selfAttention(qkv: tf.Tensor, numHeads: number, opts: AttentionM
  */
 export function crossAttention(q: tf.Tensor, kv: tf.Tensor, numHeads: number, opts: AttentionMaskOptions = {}): FastAttentionResult {
   const fn = "fast.crossAttention";
+  counted();
   float32(fn, "q", q, 3);
   float32(fn, "kv", kv, 3);
   const [b, , d] = q.shape;
@@ -280,6 +300,7 @@ export function crossAttention(q: tf.Tensor, kv: tf.Tensor, numHeads: number, op
 /** Embedding lookup: table [V, d], ids int32 [...] → [..., d], with a gradient on wasm. */
 export function embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const fn = "fast.embedding";
+  counted();
   float32(fn, "table", table, 2);
   int32(fn, "ids", ids);
   const [v, d] = table.shape;
@@ -296,6 +317,7 @@ export function embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
  */
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex = -1): tf.Scalar {
   const fn = "fast.crossEntropy";
+  counted();
   float32(fn, "logits", logits);
   int32(fn, "targets", targets);
   const v = logits.shape[logits.rank - 1];

@@ -6,6 +6,7 @@ import { findExercise } from "../../../lib/support/exercises";
 import type { Check } from "../../../grader/types";
 import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHECKS } from "./attention";
 import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
+import { DECODE_STEP_CHECKS, GPT_FORWARD_CHECKS, NEXT_TOKEN_LOSS_CHECKS, SAMPLE_NEXT_CHECKS } from "./gpt";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
 
@@ -23,6 +24,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "3.2": FFN_CHECKS as readonly Check[],
   "3.3": ENCODER_CHECKS as readonly Check[],
   "3.4": DECODER_CHECKS as readonly Check[],
+  "5.1": NEXT_TOKEN_LOSS_CHECKS as readonly Check[],
+  "5.2": SAMPLE_NEXT_CHECKS as readonly Check[],
+  "5.3": DECODE_STEP_CHECKS as readonly Check[],
+  "5.4": GPT_FORWARD_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */

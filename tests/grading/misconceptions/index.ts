@@ -15,6 +15,12 @@ import {
   LAYER_NORM_MISCONCEPTIONS,
 } from "./blocks";
 import {
+  DECODE_STEP_MISCONCEPTIONS,
+  GPT_FORWARD_MISCONCEPTIONS,
+  NEXT_TOKEN_LOSS_MISCONCEPTIONS,
+  SAMPLE_NEXT_MISCONCEPTIONS,
+} from "./gpt";
+import {
   MERGE_HEADS_MISCONCEPTIONS,
   MHA_MISCONCEPTIONS,
   PE_MISCONCEPTIONS,
@@ -36,6 +42,10 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "3.2": FFN_MISCONCEPTIONS,
   "3.3": ENCODER_MISCONCEPTIONS,
   "3.4": DECODER_MISCONCEPTIONS,
+  "5.1": NEXT_TOKEN_LOSS_MISCONCEPTIONS,
+  "5.2": SAMPLE_NEXT_MISCONCEPTIONS,
+  "5.3": DECODE_STEP_MISCONCEPTIONS,
+  "5.4": GPT_FORWARD_MISCONCEPTIONS,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */
