@@ -54,6 +54,8 @@ export interface GradeReport {
   max: number;
   /** Notes about the whole submission (type errors). */
   notes: string[];
+  /** What a tutor should look at: what the sandbox saw the submission try (denied reads, patched built-ins, restarts). */
+  flags: string[];
 }
 
 /** Problems that concern the whole file: print them once per exercise, not on every test. */
@@ -72,6 +74,8 @@ export interface AssembleInput {
   maxTimeMs: number;
   jobLimitMs: (ex: ExerciseInfo) => number;
   typeErrors?: TypeErrors;
+  /** What the sandbox noted, per exercise. */
+  flags?: readonly { exercise: string; flags: readonly string[] }[];
   /** Rewrites machine-specific paths out of feedback (deterministic, path-free messages). */
   sanitize: (text: string) => string;
 }
@@ -157,6 +161,9 @@ export function assembleReport(input: AssembleInput): GradeReport {
     score: exercises.reduce((s, e) => s + e.score, 0),
     max: exercises.reduce((s, e) => s + e.max, 0),
     notes,
+    flags: (input.flags ?? [])
+      .filter((f) => input.exercises.some((e) => e.id === f.exercise))
+      .flatMap((f) => f.flags.map((text) => `exercise ${f.exercise}: ${input.sanitize(text)}`)),
   };
 }
 
@@ -206,6 +213,7 @@ export function formatText(r: GradeReport): string {
     lines.push("");
   }
   for (const n of r.notes) lines.push(`Note: ${n}`, "");
+  for (const f of r.flags) lines.push(`Flagged: ${f}`, "");
   lines.push(`Total: ${r.score}/${r.max}`);
   return `${lines.join("\n")}\n`;
 }
@@ -244,6 +252,7 @@ export function formatMarkdown(r: GradeReport): string {
     }
   }
   for (const n of r.notes) lines.push(`**Note:** ${mdText(n)}`, "");
+  for (const f of r.flags) lines.push(`**Flagged:** ${mdText(f)}`, "");
   lines.push(`**Total: ${r.score}/${r.max}**`);
   return `${lines.join("\n")}\n`;
 }
@@ -272,11 +281,12 @@ function csvField(s: string | number): string {
 
 /** CSV: a header row, then one row per report (submission, one column per exercise, total). */
 export function toCsv(reports: readonly { name: string; report: GradeReport }[], exercises: readonly ExerciseInfo[]): string {
-  const header = ["submission", ...exercises.map((e) => e.id), "total"];
+  const header = ["submission", ...exercises.map((e) => e.id), "total", "flags"];
   const rows = reports.map(({ name, report }) => [
     name,
     ...exercises.map((e) => report.exercises.find((x) => x.info.id === e.id)?.score ?? 0),
     report.score,
+    report.flags.join("; "),
   ]);
   return `${[header, ...rows].map((row) => row.map(csvField).join(",")).join("\n")}\n`;
 }
