@@ -6,12 +6,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
 import { graderBenchmark } from "./grader";
+import { gradeBatchBenchmark } from "./grade-batch";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { gptStepBenchmark } from "./gpt-step";
 import { namesBenchmark } from "./names";
 import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, gradeBatchBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

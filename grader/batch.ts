@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { ExerciseInfo } from "../lib/support/exercises";
 import { ROOT } from "./paths";
-import { formatText, toCsv, toGradescope, type GradeReport } from "./report";
+import { formatText, toCsv, toGradescope, type GradeReport, type Visibility } from "./report";
 
 export interface BatchEntry {
   /** The student's id (their folder's name). */
@@ -75,9 +75,9 @@ function writeAtomic(file: string, text: string): void {
 }
 
 /** One student's files: results.json (Gradescope), feedback.txt, report.json (for re-runs), stamp. */
-export function writeStudent(outDir: string, entry: BatchEntry, stamp: string, executionSeconds: number): void {
+export function writeStudent(outDir: string, entry: BatchEntry, stamp: string, executionSeconds: number, hiddenVisibility?: Visibility): void {
   const dir = path.join(outDir, entry.name);
-  writeAtomic(path.join(dir, "results.json"), `${JSON.stringify({ ...toGradescope(entry.report), execution_time: Math.round(executionSeconds) }, null, 2)}\n`);
+  writeAtomic(path.join(dir, "results.json"), `${JSON.stringify({ ...toGradescope(entry.report, { hiddenVisibility }), execution_time: Math.round(executionSeconds) }, null, 2)}\n`);
   writeAtomic(path.join(dir, "feedback.txt"), formatText(entry.report));
   writeAtomic(path.join(dir, "report.json"), `${JSON.stringify(entry.report)}\n`);
   writeAtomic(path.join(dir, "stamp"), `${stamp}\n`);

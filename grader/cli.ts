@@ -13,7 +13,7 @@ import { loadExtraChecks } from "./extra";
 import { ROOT } from "./paths";
 import { gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
 import { defaultWorkers, runPool, type PoolRun } from "./pool";
-import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, type GradeReport } from "./report";
+import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
 import { stageRunner } from "./sandbox/client";
 import { newRunDir, stageImpl } from "./stage";
 import { typeCheckInThread, type TypeErrors } from "./typecheck";
@@ -37,7 +37,10 @@ Options:
   --format text|markdown    report format on stdout (default text)
   --json FILE               write Gradescope's results.json
   --csv FILE                write a CSV: header, then one row per submission
-  --extra-tests DIR         also run the checks in DIR/*.checks.ts
+  --extra-tests DIR         also run the checks in DIR/*.checks.ts: hidden tests (their feedback
+                            never shows inputs or details)
+  --hidden-visibility V     Gradescope visibility of the hidden tests: hidden, after_due_date,
+                            after_published (default) or visible
   --timeout MS              time limit of each graded test (default 10000)
   --max-time MS             hard limit for a whole grading run (default: from the number of tests)
   --jobs N                  grading worker processes (default: one per core)
@@ -64,6 +67,7 @@ interface Options {
   json?: string;
   csv?: string;
   extraTests?: string;
+  hiddenVisibility: Visibility;
   timeoutMs: number;
   maxTimeMs?: number;
   jobs?: number;
@@ -82,7 +86,7 @@ function userPath(p: string): string {
 
 /** Parses the command line (flags as `--flag value` or `--flag=value`); throws UsageError. */
 export function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { ids: [], impl: "lib", parallel: 2, force: false, format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, verbose: false, help: false };
+  const o: Options = { ids: [], impl: "lib", parallel: 2, force: false, hiddenVisibility: "after_published", format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, verbose: false, help: false };
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
     const v = inline ?? args.shift();
@@ -112,6 +116,12 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--json": o.json = value(flag, inline); break;
       case "--csv": o.csv = value(flag, inline); break;
       case "--extra-tests": o.extraTests = value(flag, inline); break;
+      case "--hidden-visibility": {
+        const v = value(flag, inline);
+        if (!(VISIBILITIES as readonly string[]).includes(v)) throw new UsageError(`--hidden-visibility must be one of ${VISIBILITIES.join(", ")}, got "${v}"`);
+        o.hiddenVisibility = v as Visibility;
+        break;
+      }
       case "--timeout": o.timeoutMs = positiveInt(flag, value(flag, inline)); break;
       case "--max-time": o.maxTimeMs = positiveInt(flag, value(flag, inline)); break;
       case "--jobs": o.jobs = positiveInt(flag, value(flag, inline), "worker processes"); break;
@@ -232,6 +242,16 @@ function writeFile(file: string, text: string): void {
   fs.writeFileSync(abs, text);
 }
 
+/** The hidden tests' names and contents (a changed hidden test regrades everyone). */
+function extraTestsKey(dir: string): string {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".checks.ts"))
+    .sort()
+    .map((f) => `${f}\0${fs.readFileSync(path.join(dir, f), "utf8")}`)
+    .join("\0");
+}
+
 /**
  * Grades the students of a batch, `o.parallel` at a time (each with its share of the worker
  * processes), printing each report in id order and writing --out files as each one finishes.
@@ -239,7 +259,7 @@ function writeFile(file: string, text: string): void {
  */
 async function gradeBatch(jobs: { name: string; impl: string; shown: string }[], exercises: ExerciseInfo[], o: Options, done: { name: string; report: GradeReport }[]): Promise<boolean> {
   const outDir = o.out ? userPath(o.out) : undefined;
-  const optionsKey = JSON.stringify([exercises.map((e) => e.id), o.timeoutMs, o.extraTests ? fs.readdirSync(userPath(o.extraTests)).sort() : [], o.sandbox]);
+  const optionsKey = JSON.stringify([exercises.map((e) => e.id), o.timeoutMs, o.extraTests ? extraTestsKey(userPath(o.extraTests)) : "", o.sandbox, o.hiddenVisibility]);
   const parallel = Math.max(1, Math.min(o.parallel, jobs.length));
   const workers = o.jobs ?? Math.max(1, Math.floor(defaultWorkers() / parallel));
   const results = new Map<string, GradeReport>();
@@ -273,7 +293,7 @@ async function gradeBatch(jobs: { name: string; impl: string; shown: string }[],
         results.set(job.name, report);
         done.push({ name: job.name, report });
         if (outDir) {
-          if (!skipped) writeStudent(outDir, { name: job.name, report }, stamp, (Date.now() - t0) / 1000);
+          if (!skipped) writeStudent(outDir, { name: job.name, report }, stamp, (Date.now() - t0) / 1000, o.hiddenVisibility);
           writeClassFiles(outDir, done, exercises);
         }
       } else {
@@ -292,6 +312,7 @@ async function gradeBatch(jobs: { name: string; impl: string; shown: string }[],
 
 /** Runs the CLI; resolves to the exit status (0 graded, 1 grader failure, 2 usage error). */
 export async function main(argv: readonly string[]): Promise<number> {
+  const started = Date.now();
   let o: Options;
   let exercises: ExerciseInfo[];
   try {
@@ -343,7 +364,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (o.json) {
-    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...toGradescope(d.report) })) } : done[0] ? toGradescope(done[0].report) : {};
+    const gs = (r: GradeReport) => toGradescope(r, { hiddenVisibility: o.hiddenVisibility });
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...gs(d.report) })) } : done[0] ? { ...gs(done[0].report), execution_time: seconds } : {};
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));

@@ -27,6 +27,16 @@ export interface TestReport {
   note?: string;
   /** True when the same whole-file problem was already reported for an earlier test of the exercise. */
   repeated?: boolean;
+  /** A tutor's hidden test (--extra-tests): its feedback never shows its inputs or the student's output. */
+  hidden?: boolean;
+}
+
+/** What a failed hidden test says, whatever went wrong (its inputs and the student's error text stay private). */
+export const HIDDEN_FEEDBACK = "failed (a hidden test: its inputs and details are not shown)";
+
+/** Hidden tests are the extra checks (their names start with "extra: "). */
+export function isHiddenTest(name: string): boolean {
+  return name.startsWith("extra: ");
 }
 
 /** One problem (or note) and the tests (1-based numbers within the exercise) that share it. */
@@ -120,6 +130,12 @@ export function assembleReport(input: AssembleInput): GradeReport {
         return { ...base, score: 0, passed: false, kind, feedback: mod.feedback, problem: mod.feedback };
       }
       const line = input.lines.find((l) => l.exercise === info.id && l.name === check.name);
+      if (isHiddenTest(check.name)) {
+        const passed = line?.passed === true;
+        return passed
+          ? { ...base, score: check.points, passed: true, hidden: true }
+          : { ...base, score: 0, passed: false, kind: line?.kind ?? "crashed", feedback: HIDDEN_FEEDBACK, problem: HIDDEN_FEEDBACK, hidden: true };
+      }
       if (line) {
         const s = (x: string | undefined) => (x === undefined ? undefined : input.sanitize(x));
         return line.passed
@@ -258,9 +274,13 @@ export function formatMarkdown(r: GradeReport): string {
 }
 
 /** Gradescope's results.json: each test carries its own whole feedback (or its note). */
-export function toGradescope(r: GradeReport): Record<string, unknown> {
+export type Visibility = "hidden" | "after_due_date" | "after_published" | "visible";
+export const VISIBILITIES: readonly Visibility[] = ["hidden", "after_due_date", "after_published", "visible"];
+
+export function toGradescope(r: GradeReport, opts: { hiddenVisibility?: Visibility } = {}): Record<string, unknown> {
   const tests = r.exercises.flatMap((ex) =>
     ex.tests.map((t, i) => ({
+      ...(t.hidden ? { visibility: opts.hiddenVisibility ?? "after_published" } : {}),
       name: `${ex.info.id} ${ex.info.fn}: ${t.name}`,
       number: `${ex.info.id}.${i + 1}`,
       score: t.score,

@@ -123,7 +123,10 @@ async function gradeInSandbox(job: Job & { sandboxRunDir: string }, refs: Record
     try {
       sb.start();
     } catch (e) {
-      throw new Error(`the sandbox could not start: ${(e as Error).message}`);
+      // The grader's fault, not the submission's: say so in the feedback and on the tutor's terminal.
+      process.stderr.write(`grading worker: the sandbox could not start: ${(e as Error).message}\n`);
+      fail("grader-error", "the grader's sandbox could not start on this machine (the tutor has the details); this test was not run");
+      return;
     }
     let loaded: ReturnType<Sandbox["load"]>;
     try {

@@ -100,6 +100,23 @@ export function stageRunner(runDir: string): void {
   }
 }
 
+/** Whether user `nobody` can reach `dir` (every folder above it searchable by others). */
+function othersCanReach(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if ((fs.statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (path.dirname(d) === d) return true;
+  }
+}
+
+/** Run as `nobody`: only as root, with setpriv, and when nobody can read the workspace and node_modules (a kit under /root cannot). */
+function dropUser(runDir: string): boolean {
+  return process.getuid?.() === 0 && tools().setpriv && othersCanReach(runDir) && othersCanReach(fs.realpathSync(path.join(ROOT, "node_modules")));
+}
+
 let channelCounter = 0;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -145,12 +162,14 @@ export class Sandbox {
 
   private command(): { cmd: string; args: string[] } {
     const o = this.opts;
+    // Modules are read at their real path (node_modules may be a link); Node 20 aborts on a path given twice.
+    const modulesDirs = [...new Set([path.join(ROOT, "node_modules"), fs.realpathSync(path.join(ROOT, "node_modules"))])];
     const node = [
       "--experimental-permission",
       `--allow-fs-read=${path.join(o.runDir, "lib")}`,
       `--allow-fs-read=${path.join(o.runDir, "grader")}`,
       `--allow-fs-read=${path.join(this.dir, "req")}`,
-      `--allow-fs-read=${path.join(ROOT, "node_modules")}`,
+      ...modulesDirs.map((d) => `--allow-fs-read=${d}`),
       `--allow-fs-write=${path.join(this.dir, "rep")}`,
       `--max-old-space-size=${o.heapMb ?? 1024}`,
       "--wasm-max-mem-pages=16384",
@@ -168,7 +187,7 @@ export class Sandbox {
       args = [`--as=${as}`, `--cpu=${o.cpuSeconds ?? 600}`, `--fsize=${16 << 20}`, "--nofile=256", "--core=0", "--", cmd, ...args];
       cmd = "prlimit";
     }
-    if (process.getuid?.() === 0 && t.setpriv) {
+    if (dropUser(o.runDir)) {
       // The throwaway user: it cannot signal the grader, nor write the kit's root-owned files.
       args = ["--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs", "--", cmd, ...args];
       cmd = "setpriv";
@@ -189,7 +208,7 @@ export class Sandbox {
     const rep = path.join(this.dir, "rep");
     const made = spawnSync("mkfifo", ["-m", "0600", req, rep], { stdio: "ignore" });
     if (made.status !== 0) throw new Error("the sandbox needs mkfifo (coreutils)");
-    const asRoot = process.getuid?.() === 0 && tools().setpriv;
+    const asRoot = dropUser(this.opts.runDir);
     const uid = 65534;
     if (asRoot) {
       // The throwaway user reads the workspace (world-readable) and writes only its reply FIFO.

@@ -183,7 +183,7 @@ describe("grader CLI with broken submissions", () => {
       expect(rows[name]).toMatchObject({ "0.1": "10", "1.1": "22", "1.2": "40", "1.4": "10" });
     }
     expect(rows.loop["1.3"]).toBe("8"); // only "values, n = 7" (2 points) is lost
-    expect(rows.crash["1.3"]).toBe("8"); // the sandbox died at n = 7 and was restarted: only that test is lost
+    expect(rows.crash["1.3"]).toBe("8"); // the sandbox refused process.kill at n = 7: only that test is lost
     expect(rows.cheat).toMatchObject({ "0.1": "10", "1.1": "0", "1.2": "0", "1.3": "0", "1.4": "0", total: "10" });
 
     const all = readJson<{ submissions: (Gradescope & { submission: string })[] }>(json).submissions;
@@ -195,9 +195,9 @@ describe("grader CLI with broken submissions", () => {
     expect(test("loop", "1.3 causalMask: values, n = 4").status).toBe("passed");
     expect(test("loop", "1.3 causalMask: values, n = 7").output).toMatch(/^timed out: causalMask did not finish within 4000 ms/);
     expect(test("loop", "1.3 causalMask: values, n = 64").status).toBe("passed"); // the next test runs normally
-    // The crash kills the submission's process at n = 7: tests before and after keep their marks.
+    // The sandbox refuses the kill at n = 7: tests before and after keep their marks.
     expect(test("crash", "1.3 causalMask: values, n = 4").status).toBe("passed");
-    expect(test("crash", "1.3 causalMask: values, n = 7").output).toMatch(/^causalMask threw SandboxCrash: the submission's process ended/);
+    expect(test("crash", "1.3 causalMask: values, n = 7").output).toMatch(/^causalMask threw Error: process\.kill is not allowed while grading/);
     expect(test("crash", "1.3 causalMask: values, n = 64").status).toBe("passed");
     expect(test("cheat", "1.1 softmax: values, [4,7], default axis").output).toMatch(/imports "..\/..\/solutions\/attention"; a submission may not import from solutions\//);
     expect(test("loop", "1.1 softmax: extra: values, [1,9]")).toMatchObject({ status: "passed", max_score: 2 });
