@@ -289,8 +289,8 @@ describe("report formats", () => {
     expect(gs.tests[3]).toMatchObject({ status: "passed", output: "credited: because" });
     expect(gs.output).toContain("TypeScript error");
     const csv = toCsv([{ name: 'odd, "name"', report }], [ex]).trim().split("\n");
-    expect(csv[0]).toBe("submission,1.3,total");
-    expect(csv[1]).toBe(`"odd, ""name""",${report.score},${report.score}`);
+    expect(csv[0]).toBe("submission,1.3,total,flags");
+    expect(csv[1]).toBe(`"odd, ""name""",${report.score},${report.score},`);
   });
 
   it("marks tests that never reported as stopped at the run's limit, an exercise's limit, or crashed", () => {
