@@ -2,12 +2,21 @@
  * Every training task of the course (see task.ts). A notebook that ships a checkpoint adds its
  * task here; `npm run train -- --list` prints them.
  */
-import type { Task, TaskModel } from "./task";
+import type { Experiment, Task, TaskModel } from "./task";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
+import { dataSizeExperiment } from "./data-size";
+import { cnnTask, vitTask } from "./vit";
 
-export type { Task, TaskModel, TaskTrainOptions } from "./task";
+export type { Experiment, Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [];
+export const TASKS: readonly Task[] = [vitTask as unknown as Task, cnnTask as unknown as Task];
+
+/** Runs whose figures are committed (checkpoints/<name>.json, no weights); see Experiment. */
+export const EXPERIMENTS: readonly Experiment[] = [dataSizeExperiment as Experiment];
+
+export function findExperiment(name: string): Experiment | undefined {
+  return EXPERIMENTS.find((x) => x.name === name);
+}
 
 export function findTask(name: string): Task {
   const t = TASKS.find((x) => x.name === name);
