@@ -8,8 +8,9 @@ import { attentionBenchmark } from "./attention";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { gptStepBenchmark } from "./gpt-step";
 import { toyTaskBenchmark } from "./toy-task";
+import { vitBenchmark } from "./vit";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, vitBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
