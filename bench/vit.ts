@@ -69,7 +69,7 @@ export const vitBenchmark: Benchmark = {
     // --- the task at its full budget ---------------------------------------------------------
     console.log(`  training the ViT: ${VIT_RECIPE.steps} steps of ${VIT_RECIPE.batchSize} (${load()}) ...`);
     const wall0 = Date.now();
-    const { steps, seconds } = await vitTask.train(model, { log: (l) => console.log(`    ${l}`) });
+    const { steps, seconds } = await vitTask.train(model);
     const wall = (Date.now() - wall0) / 1000;
     const accuracy = vitTask.evaluate(model)["test accuracy"];
     rows.push({ name, variant: `test accuracy after ${steps} steps (npm run train -- vit's recipe)`, value: 100 * accuracy, unit: "%", detail: `reference PyTorch 94.2% after 60 s, 95.7% after 180 s; aim 97%`, target: { op: ">=", value: 100 * VIT_ACCURACY_TARGET } });

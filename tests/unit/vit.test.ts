@@ -13,12 +13,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
 import { countParameters, variablesOf } from "../../lib/support/models/params";
-import { createVit, disposeVit, namedVitVariables, numPatches, VIT_MNIST_CONFIG, VitConfig, vitForwardFast, vitForwardFrom, vitVariables } from "../../lib/support/models/vit";
+import { clsAttentionGrid, createVit, disposeVit, namedVitVariables, numPatches, positionSimilarity, VIT_MNIST_CONFIG, VitConfig, vitForwardFast, vitForwardFrom, vitVariables } from "../../lib/support/models/vit";
 import { crossEntropy } from "../../lib/support/train";
 import * as vit from "../../solutions/vit";
 import { extractPatches, patchEmbed, prependClsAndPositions, vitForward, type VitParams } from "../../solutions/vit";
 import { toTensor, toTensors, type JsonTensor } from "../fixtures/pytorch";
 import { loadVitFixtures } from "../fixtures/vit";
+import { relErr } from "./compare";
 
 const fx = loadVitFixtures();
 
@@ -32,20 +33,6 @@ function maxAbsDiff(got: tf.Tensor, expected: JsonTensor | tf.Tensor): number {
   expect(got.shape).toEqual(e.shape);
   const g = got.dataSync();
   return e.data.reduce((m, v, i) => Math.max(m, Math.abs(g[i] - v)), 0);
-}
-
-/** max |a − b| / (1 + max |b|). */
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return worst / (1 + scale);
 }
 
 /** Counts tensors left behind by the second call of f (the first warms caches). */
@@ -283,5 +270,34 @@ describe("ViT model: the fast path equals the exercise functions on the same par
     expect(() => vitForwardFast(params, tf.zeros([2, 28, 28, 1]))).toThrow(/vitForwardFast: images must be float32 \[B, 12, 12, 2\] for this model, got float32 \[2,28,28,1\]/);
     expect(() => vitForwardFrom(vit, params, tf.zeros([2, 12, 12, 2], "int32"))).toThrow(/vitForwardFrom: images must be float32 \[B, 12, 12, 2\]/);
     disposeVit(params);
+  });
+});
+
+describe("ViT model: what the notebook draws", () => {
+  it("positionSimilarity: cosine similarity of the patch positions, [CLS] left out", () => {
+    tf.tidy(() => {
+      const positions = tf.tensor2d([[9, 9], [1, 0], [0, 2], [-3, 0]]); // [CLS], then three patches
+      const s = positionSimilarity(positions);
+      expect(s.shape).toEqual([3, 3]);
+      const want = [[1, 0, -1], [0, 1, 0], [-1, 0, 1]];
+      (s.arraySync() as number[][]).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(want[i][j], 6)));
+    });
+    expect(() => positionSimilarity(tf.zeros([1, 4]))).toThrow(/positionSimilarity: positions must be \[N \+ 1, d\] with N >= 1, got \[1,4\]/);
+  });
+
+  it("clsAttentionGrid: [CLS]'s weights over the patches, averaged over heads, on the patch grid", () => {
+    tf.tidy(() => {
+      // B=1, h=2, N=4 patches (a 2×2 grid): head 0 puts [CLS]'s weight on patch 1, head 1 on patch 4.
+      const w = tf.buffer([1, 2, 5, 5]);
+      w.set(1, 0, 0, 0, 1);
+      w.set(1, 0, 1, 0, 4);
+      w.set(1, 0, 0, 3, 2); // another query's row: must not count
+      expect(clsAttentionGrid(w.toTensor()).arraySync()).toEqual([[[0.5, 0], [0, 0.5]]]);
+      const params = createVit(VIT_MNIST_CONFIG, 9);
+      const r = vitForwardFast(params, images([2, 28, 28, 1], 3));
+      expect(clsAttentionGrid(r.attention[3]).shape).toEqual([2, 4, 4]);
+      disposeVit(params);
+    });
+    expect(() => clsAttentionGrid(tf.zeros([1, 2, 6, 6]))).toThrow(/clsAttentionGrid: attention must be one layer's \[B, h, N \+ 1, N \+ 1\] with N a square, got \[1,2,6,6\]/);
   });
 });

@@ -139,3 +139,37 @@ export function vitForwardFast(params: VitModelParams, images: tf.Tensor, opts: 
     return { logits, attention } as unknown as tf.TensorContainer;
   }) as unknown as VitResult;
 }
+
+/**
+ * How alike the learned positions are (the ViT paper's figure): the cosine similarity of every
+ * patch's position embedding with every other's, positions [N + 1, d] → [N, N] (the [CLS] row 0
+ * left out). Patch i sits at grid row ⌊i / √N⌋, column i mod √N.
+ */
+export function positionSimilarity(positions: tf.Tensor): tf.Tensor2D {
+  if (!(positions instanceof tf.Tensor) || positions.rank !== 2 || positions.shape[0] < 2) {
+    throw new LabInputError(`positionSimilarity: positions must be [N + 1, d] with N >= 1, got ${positions instanceof tf.Tensor ? fmtShape(positions.shape) : typeof positions}`);
+  }
+  const [n1, d] = positions.shape;
+  return tf.tidy(() => {
+    const p = tf.slice(positions, [1, 0], [n1 - 1, d]); // [N, d]
+    const unit = tf.div(p, tf.maximum(tf.norm(p, "euclidean", 1, true), 1e-12));
+    return tf.matMul(unit, unit, false, true) as tf.Tensor2D; // [N, N]
+  });
+}
+
+/**
+ * Where [CLS] looks: one layer's attention [B, h, N + 1, N + 1] → [B, √N, √N], the weights of
+ * the [CLS] query (row 0) over the N patches (its weight on itself left out), averaged over the
+ * heads and laid out as the patch grid, ready to draw over the image.
+ */
+export function clsAttentionGrid(attention: tf.Tensor): tf.Tensor3D {
+  const bad = () => new LabInputError(`clsAttentionGrid: attention must be one layer's [B, h, N + 1, N + 1] with N a square, got ${attention instanceof tf.Tensor ? fmtShape(attention.shape) : typeof attention}`);
+  if (!(attention instanceof tf.Tensor) || attention.rank !== 4 || attention.shape[2] !== attention.shape[3]) throw bad();
+  const [b, h, t] = attention.shape;
+  const side = Math.round(Math.sqrt(t - 1));
+  if (side * side !== t - 1 || side < 1) throw bad();
+  return tf.tidy(() => {
+    const cls = tf.slice(attention, [0, 0, 0, 1], [b, h, 1, t - 1]); // [B, h, 1, N]
+    return tf.reshape(tf.mean(cls, 1), [b, side, side]) as tf.Tensor3D;
+  });
+}

@@ -102,12 +102,11 @@ export interface TrainClassifierOptions {
   timeBudgetSeconds?: number;
   clock?: "wall" | "cpu";
   title?: string;
-  log?: (line: string) => void;
 }
 
 /**
  * Trains `model` on `set` with `recipe` (seeded batches and shifts; the same call gives the
- * same weights), with trainLoop's live loss curve in a notebook.
+ * same weights), with trainLoop's live loss curve in a notebook (progress lines elsewhere).
  */
 export async function trainClassifier(model: ImageClassifier, set: ImageSet, recipe: ClassifierRecipe, opts: TrainClassifierOptions = {}): Promise<TrainResult> {
   const rand = seededRandom(recipe.dataSeed);
@@ -131,7 +130,6 @@ export async function trainClassifier(model: ImageClassifier, set: ImageSet, rec
     clock: opts.clock,
     title: opts.title,
     evaluate: evalSet ? () => ({ "test accuracy": classifierAccuracy(model, evalSet) }) : undefined,
-    onLog: opts.log ? (step, loss) => void opts.log!(`step ${step}/${recipe.steps} loss ${loss.toFixed(4)}`) : undefined,
   });
 }
 

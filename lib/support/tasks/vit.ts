@@ -12,7 +12,8 @@ import { loadMnist } from "../datasets";
 import { cnnForward, CNN_MNIST_CONFIG, CnnConfig, CnnParams, cnnVariables, createCnn, disposeCnn, namedCnnVariables } from "../models/cnn";
 import { createVit, disposeVit, namedVitVariables, VIT_MNIST_CONFIG, VitConfig, vitForwardFast, VitModelParams, vitVariables } from "../models/vit";
 import { classifierAccuracy, ClassifierRecipe, ImageClassifier, trainClassifier } from "./mnist";
-import type { Task, TaskModel, TaskTrainOptions } from "./task";
+import type { NamedVariable } from "../models/params";
+import type { Task, TaskModel } from "./task";
 
 /**
  * The ViT's recipe: batches of 64 digits shifted by up to 1 pixel, AdamW with a 100-step warm-up
@@ -41,50 +42,56 @@ export function cnnClassifier(params: CnnParams): ImageClassifier {
   return { variables: cnnVariables(params), logits: (images: tf.Tensor) => cnnForward(params, images) };
 }
 
-export interface VitTaskModel extends TaskModel {
-  readonly config: VitConfig;
-  readonly params: VitModelParams;
+/** A task's model: the parameters and the configuration that fixes their shapes. */
+export interface ClassifierTaskModel<C, P> extends TaskModel {
+  readonly config: C;
+  readonly params: P;
 }
 
-export interface CnnTaskModel extends TaskModel {
-  readonly config: CnnConfig;
-  readonly params: CnnParams;
+export type VitTaskModel = ClassifierTaskModel<VitConfig, VitModelParams>;
+export type CnnTaskModel = ClassifierTaskModel<CnnConfig, CnnParams>;
+
+/** A task that trains an MNIST classifier with trainClassifier and scores it on the test digits. */
+function classifierTask<C, P>(spec: {
+  name: string;
+  description: string;
+  config: C;
+  create(config: C, seed: number): P;
+  named(params: P): NamedVariable[];
+  dispose(params: P): void;
+  classifier(params: P): ImageClassifier;
+  recipe: ClassifierRecipe;
+  title: string;
+}): Task<ClassifierTaskModel<C, P>> {
+  return {
+    name: spec.name,
+    description: spec.description,
+    seed: 1,
+    create(seed = 1) {
+      const params = spec.create(spec.config, seed);
+      return { config: spec.config, params, named: () => spec.named(params), dispose: () => spec.dispose(params) };
+    },
+    async train(model) {
+      // trainLoop prints its own progress lines outside a notebook (and draws the curve inside one).
+      const r = await trainClassifier(spec.classifier(model.params), loadMnist().train, spec.recipe, { clock: "cpu", logEvery: 100, title: spec.title });
+      return { steps: r.steps, seconds: r.seconds };
+    },
+    evaluate(model) {
+      return { "test accuracy": classifierAccuracy(spec.classifier(model.params), loadMnist().test) };
+    },
+  };
 }
 
-function progress(opts: TaskTrainOptions | undefined) {
-  return { clock: "cpu" as const, logEvery: 100, log: opts?.log };
-}
-
-export const vitTask: Task<VitTaskModel> = {
+export const vitTask: Task<VitTaskModel> = classifierTask({
   name: "vit",
   description: "notebook 07: ViT (patch 7, d=64, 4 layers, 4 heads) on MNIST digits, 8,000 train / 2,000 test",
-  seed: 1,
-  create(seed = 1) {
-    const params = createVit(VIT_MNIST_CONFIG, seed);
-    return { config: VIT_MNIST_CONFIG, params, named: () => namedVitVariables(params), dispose: () => disposeVit(params) };
-  },
-  async train(model, opts) {
-    const r = await trainClassifier(vitClassifier(model.params), loadMnist().train, VIT_RECIPE, { ...progress(opts), title: "ViT on MNIST: training loss" });
-    return { steps: r.steps, seconds: r.seconds };
-  },
-  evaluate(model) {
-    return { "test accuracy": classifierAccuracy(vitClassifier(model.params), loadMnist().test) };
-  },
-};
+  config: VIT_MNIST_CONFIG, create: createVit, named: namedVitVariables, dispose: disposeVit, classifier: vitClassifier,
+  recipe: VIT_RECIPE, title: "ViT on MNIST: training loss",
+});
 
-export const cnnTask: Task<CnnTaskModel> = {
+export const cnnTask: Task<CnnTaskModel> = classifierTask({
   name: "mnist-cnn",
   description: "notebook 07: the CNN baseline (two 3×3 convolutions, 16 and 32 channels) on MNIST digits",
-  seed: 1,
-  create(seed = 1) {
-    const params = createCnn(CNN_MNIST_CONFIG, seed);
-    return { config: CNN_MNIST_CONFIG, params, named: () => namedCnnVariables(params), dispose: () => disposeCnn(params) };
-  },
-  async train(model, opts) {
-    const r = await trainClassifier(cnnClassifier(model.params), loadMnist().train, CNN_RECIPE, { ...progress(opts), title: "CNN on MNIST: training loss" });
-    return { steps: r.steps, seconds: r.seconds };
-  },
-  evaluate(model) {
-    return { "test accuracy": classifierAccuracy(cnnClassifier(model.params), loadMnist().test) };
-  },
-};
+  config: CNN_MNIST_CONFIG, create: createCnn, named: namedCnnVariables, dispose: disposeCnn, classifier: cnnClassifier,
+  recipe: CNN_RECIPE, title: "CNN on MNIST: training loss",
+});
