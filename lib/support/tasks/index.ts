@@ -3,13 +3,14 @@
  * task here; `npm run train -- --list` prints them.
  */
 import type { Experiment, Task, TaskModel } from "./task";
+import { namesTask } from "./names";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
 import { dataSizeExperiment } from "./data-size";
 import { cnnTask, vitTask } from "./vit";
 
 export type { Experiment, Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [vitTask as unknown as Task, cnnTask as unknown as Task];
+export const TASKS: readonly Task[] = [namesTask as unknown as Task, vitTask as unknown as Task, cnnTask as unknown as Task];
 
 /** Runs whose figures are committed (checkpoints/<name>.json, no weights); see Experiment. */
 export const EXPERIMENTS: readonly Experiment[] = [dataSizeExperiment as Experiment];
