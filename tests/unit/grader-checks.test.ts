@@ -16,6 +16,7 @@ import * as attention from "../../solutions/attention";
 import * as blocks from "../../solutions/blocks";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
+import * as vit from "../../solutions/vit";
 import { CHECKS, checksFor } from "../grading/checks";
 import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult, shorten } from "../../grader/compare";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
@@ -26,7 +27,7 @@ import { runCheck } from "../../grader/run-check";
 import { submissionSourceDir } from "../../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, vit };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -51,8 +52,8 @@ describe("check tables", () => {
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
   });
 
-  it("adds up to 209 points over all exercises", () => {
-    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(209);
+  it("adds up to 264 points over all exercises", () => {
+    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(264);
   });
 
   it("has checks and misconceptions for exactly the exercises in EXERCISES", () => {

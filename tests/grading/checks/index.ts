@@ -8,6 +8,7 @@ import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHEC
 import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
+import { CLS_POSITIONS_CHECKS, EXTRACT_PATCHES_CHECKS, PATCH_EMBED_CHECKS, VIT_FORWARD_CHECKS } from "./vit";
 
 export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "0.1": DOT_PRODUCT_SCORES_CHECKS as readonly Check[],
@@ -23,6 +24,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "3.2": FFN_CHECKS as readonly Check[],
   "3.3": ENCODER_CHECKS as readonly Check[],
   "3.4": DECODER_CHECKS as readonly Check[],
+  "7.1": EXTRACT_PATCHES_CHECKS as readonly Check[],
+  "7.2": PATCH_EMBED_CHECKS as readonly Check[],
+  "7.3": CLS_POSITIONS_CHECKS as readonly Check[],
+  "7.4": VIT_FORWARD_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */
