@@ -12,8 +12,9 @@ import { g2pBenchmark } from "./g2p";
 import { gptStepBenchmark } from "./gpt-step";
 import { namesBenchmark } from "./names";
 import { toyTaskBenchmark } from "./toy-task";
+import { vitBenchmark } from "./vit";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -40,6 +40,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
   { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30, uses: ["1.2", "2.1", "2.2", "3.1", "3.2"] },
   { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15, uses: ["1.3", "3.1", "3.3"] },
+  { id: "7.1", fn: "extractPatches", title: "Cut images into patches", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 15 },
+  { id: "7.2", fn: "patchEmbed", title: "Patch embedding", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
+  { id: "7.3", fn: "prependClsAndPositions", title: "[CLS] token and position embeddings", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
+  { id: "7.4", fn: "vitForward", title: "Vision Transformer forward pass", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 20, uses: ["3.1", "3.3", "7.1", "7.2", "7.3"] },
 ];
 
 /**

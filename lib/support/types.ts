@@ -239,3 +239,43 @@ export interface BeamSearchResult {
   /** For each source, every hypothesis it kept (finished ones, and those cut at maxLen), best score first. */
   hypotheses: Hypothesis[][];
 }
+
+// ---------------------------------------------------------------------------------------------
+// vit.ts
+
+/** The patch embedding: one linear map applied to every flattened patch. */
+export interface PatchEmbedParams {
+  /** [p·p·C, d] */
+  w: tf.Tensor;
+  /** [d] */
+  b: tf.Tensor;
+}
+
+/** The learned [CLS] token and the learned position embeddings. */
+export interface ClsPositionParams {
+  /** [d]: the [CLS] token's embedding, the same for every image. */
+  cls: tf.Tensor;
+  /** [N + 1, d]: row 0 belongs to [CLS], row i to patch i (i = 1 … N). */
+  positions: tf.Tensor;
+}
+
+/** Injected weights of a Vision Transformer classifier (a ClsPositionParams with the rest). */
+export interface VitParams extends ClsPositionParams {
+  /** p: images are cut into p×p patches (p divides the image height and width). */
+  patchSize: number;
+  patchEmbed: PatchEmbedParams;
+  /** The pre-norm encoder layers of notebook 03. */
+  layers: EncoderLayerParams[];
+  /** Applied to the [CLS] position after the last layer. */
+  finalNorm: LayerNormParams;
+  /** The classifier: logits = LN(x_cls)·w + b, w [d, numClasses], b [numClasses]. */
+  head: { w: tf.Tensor; b: tf.Tensor };
+}
+
+/** What vitForward returns. */
+export interface VitResult {
+  /** [B, numClasses] */
+  logits: tf.Tensor;
+  /** One [B, h, N + 1, N + 1] per layer: each head's self-attention weights (position 0 is [CLS]). */
+  attention: tf.Tensor[];
+}

@@ -17,6 +17,7 @@ import * as blocks from "../../solutions/blocks";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
+import * as vit from "../../solutions/vit";
 import { CHECKS, checksFor } from "../grading/checks";
 import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult, shorten } from "../../grader/compare";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
@@ -27,7 +28,7 @@ import { runCheck } from "../../grader/run-check";
 import { submissionSourceDir } from "../../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, gpt };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, gpt, vit };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -52,8 +53,8 @@ describe("check tables", () => {
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
   });
 
-  it("adds up to 289 points over all exercises", () => {
-    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(289);
+  it("adds up to 344 points over all exercises", () => {
+    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(344);
   });
 
   it("has checks and misconceptions for exactly the exercises in EXERCISES", () => {

@@ -16,6 +16,7 @@ import * as blocks from "../../solutions/blocks";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
+import * as vit from "../../solutions/vit";
 import { fitsEveryValueCheck } from "../../grader/diagnose";
 import { stageInProcess, type GradedTest } from "../../grader/in-process";
 import { guardModule } from "../../grader/watchdog";
@@ -23,7 +24,7 @@ import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import { assembleSubmission, plantedFiles, type Planted } from "../fairness/planted";
 
-const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, gpt };
+const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, gpt, vit };
 const mutants = plantedFiles("mutants");
 const alternatives = plantedFiles("alternatives");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-fairness-"));

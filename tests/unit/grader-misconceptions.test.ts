@@ -12,6 +12,7 @@ import * as blocks from "../../solutions/blocks";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
+import * as vit from "../../solutions/vit";
 import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import * as fs from "fs";
@@ -23,7 +24,7 @@ import { exerciseRun, runCheck } from "../../grader/run-check";
 import type { CheckOutcome } from "../../grader/types";
 import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, gpt };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, gpt, vit };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;

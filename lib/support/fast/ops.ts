@@ -360,3 +360,50 @@ export function gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: t
     return states;
   });
 }
+
+/**
+ * The gradient of a stride-1 "same" convolution from two more forward convolutions (tfjs-wasm can
+ * run tf.conv2d but has no kernel for its filter gradient, Conv2DBackpropFilter):
+ *   dx = conv2d(dy, the filter turned by 180° with C and F swapped, "same")
+ *   dw[a, b, c, f] = Σ over images and pixels of x_padded[·, i + a, j + b, c] · dy[·, i, j, f],
+ *        which is conv2d of x_padded (C as the batch, images as channels) with dy as the filter.
+ */
+const convSame = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same"),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor4D;
+      const [xs, ws] = saved as tf.Tensor4D[];
+      const r = (ws.shape[0] - 1) / 2;
+      const flipped = tf.reverse(tf.transpose(ws, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D; // [k, k, F, C]
+      const dx = tf.conv2d(g, flipped, 1, "same");
+      const xp = tf.transpose(tf.pad(xs, [[0, 0], [r, r], [r, r], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D; // [C, H+2r, W+2r, B]
+      const dw = tf.transpose(tf.conv2d(xp, tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid"), [1, 2, 0, 3]); // [k, k, C, F]
+      return [dx, dw];
+    },
+  };
+});
+
+/**
+ * Stride-1 convolution with "same" (zero) padding, plus bias: x [B, H, W, C], w [k, k, C, F]
+ * (tf.conv2d's filter layout, k odd), bias [F] → [B, H, W, F]. Equal to tf.conv2d(x, w, 1,
+ * "same") + bias, and differentiable on wasm too (see convSame).
+ */
+export function conv2d(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const fn = "fast.conv2d";
+  float32(fn, "x", x, 4);
+  float32(fn, "w", w, 4);
+  const [k, k2, c, f] = w.shape;
+  if (k !== k2 || k % 2 !== 1) throw new LabInputError(`${fn}: w ${fmtShape(w.shape)} must be [k, k, C, F] with k odd`);
+  if (x.shape[3] !== c) throw new LabInputError(`${fn}: x ${fmtShape(x.shape)} must have C = ${c} channels for w ${fmtShape(w.shape)}`);
+  if (bias !== undefined) {
+    float32(fn, "bias", bias, 1);
+    if (bias.shape[0] !== f) throw new LabInputError(`${fn}: bias ${fmtShape(bias.shape)} must be [${f}] for w ${fmtShape(w.shape)}`);
+  }
+  return tf.tidy(() => {
+    const y = tf.getBackend() === "wasm" ? (convSame(x, w) as tf.Tensor) : tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same");
+    return bias === undefined ? y : tf.add(y, bias);
+  });
+}

@@ -9,6 +9,7 @@ import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from ".
 import { DECODE_STEP_CHECKS, GPT_FORWARD_CHECKS, NEXT_TOKEN_LOSS_CHECKS, SAMPLE_NEXT_CHECKS } from "./gpt";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
+import { CLS_POSITIONS_CHECKS, EXTRACT_PATCHES_CHECKS, PATCH_EMBED_CHECKS, VIT_FORWARD_CHECKS } from "./vit";
 
 export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "0.1": DOT_PRODUCT_SCORES_CHECKS as readonly Check[],
@@ -28,6 +29,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "5.2": SAMPLE_NEXT_CHECKS as readonly Check[],
   "5.3": DECODE_STEP_CHECKS as readonly Check[],
   "5.4": GPT_FORWARD_CHECKS as readonly Check[],
+  "7.1": EXTRACT_PATCHES_CHECKS as readonly Check[],
+  "7.2": PATCH_EMBED_CHECKS as readonly Check[],
+  "7.3": CLS_POSITIONS_CHECKS as readonly Check[],
+  "7.4": VIT_FORWARD_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */

@@ -27,6 +27,7 @@ import {
   SPLIT_HEADS_MISCONCEPTIONS,
 } from "./multihead";
 import { DOT_PRODUCT_SCORES_MISCONCEPTIONS } from "./tensors";
+import { CLS_POSITIONS_MISCONCEPTIONS, EXTRACT_PATCHES_MISCONCEPTIONS, PATCH_EMBED_MISCONCEPTIONS, VIT_FORWARD_MISCONCEPTIONS } from "./vit";
 
 export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> = {
   "0.1": DOT_PRODUCT_SCORES_MISCONCEPTIONS,
@@ -46,6 +47,10 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "5.2": SAMPLE_NEXT_MISCONCEPTIONS,
   "5.3": DECODE_STEP_MISCONCEPTIONS,
   "5.4": GPT_FORWARD_MISCONCEPTIONS,
+  "7.1": EXTRACT_PATCHES_MISCONCEPTIONS,
+  "7.2": PATCH_EMBED_MISCONCEPTIONS,
+  "7.3": CLS_POSITIONS_MISCONCEPTIONS,
+  "7.4": VIT_FORWARD_MISCONCEPTIONS,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */
