@@ -576,7 +576,11 @@ export class Sandbox {
     }) as never) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
     const joined = forward(...inputs);
     if (floats.length === 0) return result;
-    const pieces = tf.split(joined, floats.map((t) => t.size)).map((p, i) => tf.reshape(p, floats[i].shape));
+    // One float result (a loss): no split, because tfjs's gradient of a one-output Split hands
+    // concat a single tensor instead of a list ("Pass at least one tensor to concat").
+    const pieces = floats.length === 1
+      ? [tf.reshape(joined, floats[0].shape)]
+      : tf.split(joined, floats.map((t) => t.size)).map((p, i) => tf.reshape(p, floats[i].shape));
     const swap = new Map(floats.map((t, i) => [t, pieces[i]]));
     const rebuild = (x: unknown, seen: Map<unknown, unknown>): unknown => {
       if (x instanceof tf.Tensor) return swap.get(x) ?? x;

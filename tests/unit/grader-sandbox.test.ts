@@ -109,3 +109,18 @@ describe("the sandbox against hostile submissions", () => {
     expect(hostile.flags).toMatch(/started a timer/);
   });
 });
+
+describe("the sandbox is fair to correct code", () => {
+  it("the reference's 5.1 (a scalar loss, graded with a gradient check across the boundary) gets full marks and no flags", () => {
+    const r = spawnSync(process.execPath, ["--require", REGISTER, CLI, "5.1", "--impl", "solutions", "--sandbox"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, FORCE_COLOR: "0" },
+      timeout: 300_000,
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Total: 15\/15/);
+    expect(r.stdout).not.toMatch(/Flagged/);
+  });
+});
