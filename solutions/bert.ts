@@ -78,7 +78,7 @@ export function mlmMask(ids: tf.Tensor, options: MlmMaskOptions): MlmMaskResult 
     const toMask = tf.logicalAnd(chosen, tf.less(a, 0.8));
     const toRandom = tf.logicalAnd(chosen, tf.logicalAnd(tf.greaterEqual(a, 0.8), tf.less(a, 0.9)));
     const n = regular.length;
-    const pick = tf.minimum(tf.cast(tf.floor(tf.mul(r, n)), "int32"), n - 1); // [B, T] indices into regular
+    const pick = tf.cast(tf.clipByValue(tf.floor(tf.mul(r, n)), 0, n - 1), "int32"); // [B, T] indices into regular
     const randomIds = tf.reshape(tf.gather(tf.tensor1d(regular, "int32"), tf.reshape(pick, [-1])), shape);
     const inputs = tf.where(toMask, tf.fill(shape, maskId, "int32"), tf.where(toRandom, randomIds, ids));
     const labels = tf.where(chosen, ids, tf.fill(shape, IGNORE_INDEX, "int32"));

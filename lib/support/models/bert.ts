@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError } from "../checks";
 import * as fast from "../fast/ops";
 import { encoderLayer as fastEncoderLayer } from "../fast/layers";
+import { randu } from "../random";
 import { PAD_ID } from "../tokenizers";
 import { crossEntropy, glorot, zerosVar } from "../train";
 import { IGNORE_INDEX } from "../types";
@@ -293,4 +294,46 @@ export function clsAttention(runner: BertRunner, params: BertParams, ids: readon
   const out = weights.arraySync() as number[][][];
   weights.dispose();
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking for the training pipeline
+
+export interface MaskedIds {
+  inputs: Int32Array;
+  labels: Int32Array;
+}
+
+/**
+ * The masking of exercise 4.1 (solutions' mlmMask) on plain arrays, for the training pipeline:
+ * the same seeded draws (randu(shape, seed), seed + 1, seed + 2, read back) and the same rule, so
+ * the result is identical (tests/unit/bert.test.ts checks it). ids: [rows · T] row-major.
+ */
+export function mlmMaskIds(ids: Int32Array, shape: [number, number], opts: { maskId: number; vocabSize: number; rate?: number; seed: number; specialIds: readonly number[] }): MaskedIds {
+  const rate = Math.fround(opts.rate ?? 0.15);
+  if (ids.length !== shape[0] * shape[1]) throw new LabInputError(`mlmMaskIds: ${ids.length} ids for shape ${fmtShape(shape)}`);
+  if (!Number.isInteger(opts.seed) || opts.seed < 1) throw new LabInputError(`mlmMaskIds: seed must be a positive integer, got ${opts.seed}`);
+  const special = new Set(opts.specialIds);
+  const excluded = new Set([...opts.specialIds, opts.maskId]);
+  const regular: number[] = [];
+  for (let id = 0; id < opts.vocabSize; id++) if (!excluded.has(id)) regular.push(id);
+  const n = regular.length;
+  const draw = (seed: number): Float32Array => {
+    const t = randu(shape, seed);
+    const values = Float32Array.from(t.dataSync());
+    t.dispose();
+    return values;
+  };
+  const [u, a, r] = [draw(opts.seed), draw(opts.seed + 1), draw(opts.seed + 2)];
+  const inputs = Int32Array.from(ids);
+  const labels = new Int32Array(ids.length).fill(IGNORE_INDEX);
+  const lo = Math.fround(0.8);
+  const hi = Math.fround(0.9);
+  for (let i = 0; i < ids.length; i++) {
+    if (!(u[i] < rate) || special.has(ids[i])) continue;
+    labels[i] = ids[i];
+    if (a[i] < lo) inputs[i] = opts.maskId;
+    else if (a[i] < hi) inputs[i] = regular[Math.min(Math.floor(Math.fround(r[i] * n)), n - 1)];
+  }
+  return { inputs, labels };
 }
