@@ -4,10 +4,11 @@
  */
 import type { Task, TaskModel } from "./task";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
+import { spamMlmTask, spamScratchTask, spamTask } from "./spam";
 
 export type { Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [];
+export const TASKS: readonly Task[] = [spamMlmTask, spamTask, spamScratchTask] as readonly Task[];
 
 export function findTask(name: string): Task {
   const t = TASKS.find((x) => x.name === name);
