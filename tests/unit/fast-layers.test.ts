@@ -15,23 +15,11 @@ import { crossEntropy } from "../../lib/support/train";
 import { causalMask, paddingMask } from "../../solutions/attention";
 import * as ref from "../../solutions/blocks";
 import { multiHeadAttention } from "../../solutions/multihead";
+import { relErr } from "./compare";
 
 beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });
 });
-
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  return worst / (1 + scale);
-}
 
 /** Randomises every bias and layer-norm parameter, so a swapped or dropped one shows. */
 function jitter(params: unknown, seed: number): void {

@@ -9,27 +9,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { crossAttention, crossEntropy, embedding, layerNorm, linear, linearParts, matMul, plain, selfAttention } from "../../lib/support/fast/ops";
 import { AdamW } from "../../lib/support/fast/adam";
+import { relErr } from "./compare";
 
 beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });
 });
 
 const randn = (shape: number[], seed: number, std = 1) => tf.randomNormal(shape, 0, std, "float32", seed);
-
-/** max |a − b| / (1 + max |b|): a relative error that does not blow up near zero. */
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < x.length; i++) {
-    worst = Math.max(worst, Math.abs(x[i] - y[i]));
-    scale = Math.max(scale, Math.abs(y[i]));
-  }
-  expect(Array.from(x).every(Number.isFinite)).toBe(true);
-  return worst / (1 + scale);
-}
 
 /** Values and gradients (w.r.t. every input, through a random projection) of fast vs plain. */
 function agree(fast: (...xs: tf.Tensor[]) => tf.Tensor, slow: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], tol = 1e-5): void {
