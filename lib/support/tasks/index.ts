@@ -3,12 +3,13 @@
  * task here; `npm run train -- --list` prints them.
  */
 import type { Task, TaskModel } from "./task";
+import { namesTask } from "./names";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
 import { spamMlmTask, spamScratchTask, spamTask } from "./spam";
 
 export type { Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [spamMlmTask, spamTask, spamScratchTask] as readonly Task[];
+export const TASKS: readonly Task[] = [namesTask as unknown as Task, spamMlmTask, spamTask, spamScratchTask] as readonly Task[];
 
 export function findTask(name: string): Task {
   const t = TASKS.find((x) => x.name === name);
