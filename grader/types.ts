@@ -11,6 +11,7 @@ export type TensorsModule = typeof import("../solutions/tensors");
 export type AttentionModule = typeof import("../solutions/attention");
 export type MultiheadModule = typeof import("../solutions/multihead");
 export type BlocksModule = typeof import("../solutions/blocks");
+export type BertModule = typeof import("../solutions/bert");
 
 /**
  * What a check is about. Cause finding only blames a building block that fails a check of the

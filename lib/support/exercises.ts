@@ -36,6 +36,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
   { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20, uses: ["2.3", "3.1", "3.2"] },
   { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25, uses: ["2.3", "3.1", "3.2"] },
+  { id: "4.1", fn: "mlmMask", title: "Masking for masked language modelling (80/10/10)", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 25 },
+  { id: "4.2", fn: "clsPool", title: "[CLS] pooling", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 6 },
+  { id: "4.3", fn: "classifierHead", title: "Classification head", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 10 },
+  { id: "4.4", fn: "encoderForward", title: "Encoder stack (embeddings, your encoder layers, final norm)", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 20, uses: ["3.1", "3.3"] },
 ];
 
 /**
@@ -45,10 +49,6 @@ export const EXERCISES: readonly ExerciseInfo[] = [
  * stubs' errors already name the notebook and the file, like every other stub's.
  */
 export const UPCOMING_EXERCISES: readonly ExerciseInfo[] = [
-  { id: "4.1", fn: "mlmMask", title: "Masking for masked language modelling (80/10/10)", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 25 },
-  { id: "4.2", fn: "clsPool", title: "[CLS] pooling", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 5 },
-  { id: "4.3", fn: "classifierHead", title: "Classification head", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 10 },
-  { id: "4.4", fn: "encoderForward", title: "Encoder stack (embeddings, your encoder layers, final norm)", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 20 },
   { id: "5.1", fn: "nextTokenLoss", title: "Next-token loss with padding ignored", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
   { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
   { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30 },

@@ -9,6 +9,12 @@ import {
   SOFTMAX_MISCONCEPTIONS,
 } from "./attention";
 import {
+  CLASSIFIER_HEAD_MISCONCEPTIONS,
+  CLS_POOL_MISCONCEPTIONS,
+  ENCODER_FORWARD_MISCONCEPTIONS,
+  MLM_MASK_MISCONCEPTIONS,
+} from "./bert";
+import {
   DECODER_MISCONCEPTIONS,
   ENCODER_MISCONCEPTIONS,
   FFN_MISCONCEPTIONS,
@@ -36,6 +42,10 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "3.2": FFN_MISCONCEPTIONS,
   "3.3": ENCODER_MISCONCEPTIONS,
   "3.4": DECODER_MISCONCEPTIONS,
+  "4.1": MLM_MASK_MISCONCEPTIONS,
+  "4.2": CLS_POOL_MISCONCEPTIONS,
+  "4.3": CLASSIFIER_HEAD_MISCONCEPTIONS,
+  "4.4": ENCODER_FORWARD_MISCONCEPTIONS,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */
