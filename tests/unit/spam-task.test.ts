@@ -53,8 +53,10 @@ describe("evaluation and the notebook's views", () => {
   it("classifies a split the same way through the reference functions and on the fast path", () => {
     const params = createBert(small, 3);
     const messages = spamSplits().val.messages.slice(0, 40);
-    const fast = evaluateSpam("fast", params, messages);
+    const before = tf.memory().numTensors;
+    const fast = evaluateSpam("fast", params, messages, 16); // three batches, the last one short
     const plain = evaluateSpam(blocks, params, messages);
+    expect(tf.memory().numTensors).toBe(before); // nothing left behind, batch after batch
     expect(plain.predictions).toEqual(fast.predictions);
     plain.probabilities.forEach((p, i) => expect(p).toBeCloseTo(fast.probabilities[i], 5));
     expect(fast.labels).toEqual(messages.map((m) => m.label));

@@ -249,7 +249,12 @@ function encodeWith(runner: BertRunner, params: BertParams, ids: tf.Tensor): Enc
 
 /** Class probabilities [rows][C] of a batch of ids, read back. */
 export function classProbabilities(runner: BertRunner, params: BertParams, ids: tf.Tensor): number[][] {
-  return tf.tidy(() => tf.softmax(runner === "fast" ? classifyFast(params, ids) : classifyFrom(runner, params, ids))).arraySync() as number[][];
+  const probabilities = tf.tidy(() => tf.softmax(runner === "fast" ? classifyFast(params, ids) : classifyFrom(runner, params, ids)));
+  try {
+    return probabilities.arraySync() as number[][];
+  } finally {
+    probabilities.dispose();
+  }
 }
 
 export interface TokenGuess {
