@@ -11,10 +11,11 @@ import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { g2pBenchmark } from "./g2p";
 import { gptStepBenchmark } from "./gpt-step";
 import { namesBenchmark } from "./names";
+import { spamBenchmark } from "./spam";
 import { toyTaskBenchmark } from "./toy-task";
 import { vitBenchmark } from "./vit";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark, spamBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

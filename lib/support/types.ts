@@ -96,6 +96,77 @@ export interface DecoderLayerResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// bert.ts
+
+/**
+ * The label of a position that is not scored: mlmMask puts it wherever nothing was masked, and
+ * the losses skip it (PyTorch's default ignore_index).
+ */
+export const IGNORE_INDEX = -100;
+
+/** Options of mlmMask. */
+export interface MlmMaskOptions {
+  /** The id that replaces a masked token ([MASK]). */
+  maskId: number;
+  /** Every id lies in [0, vocabSize). */
+  vocabSize: number;
+  /** Fraction of the eligible positions to choose (default 0.15). */
+  rate?: number;
+  /** A positive integer: the same seed gives the same choice on every run. */
+  seed: number;
+  /**
+   * Ids that are never chosen and never drawn as a random replacement: [PAD], [CLS], [SEP],
+   * [MASK] … (the tokenizers' SPECIAL_IDS). Must include the padding id.
+   */
+  specialIds: readonly number[];
+}
+
+/** What mlmMask returns: both int32, the shape of its ids. */
+export interface MlmMaskResult {
+  /** The corrupted ids the model reads. */
+  inputs: tf.Tensor;
+  /** The original id at every chosen position, IGNORE_INDEX everywhere else. */
+  labels: tf.Tensor;
+}
+
+/** A dense layer's weights: y = x·w + b, w [d_in, d_out], b [d_out]. */
+export interface DenseParams {
+  w: tf.Tensor;
+  b: tf.Tensor;
+}
+
+/**
+ * BERT's classification head on the pooled [CLS] vector (d wide, C classes):
+ * logits = tanh(pooled·pooler.w + pooler.b)·output.w + output.b.
+ */
+export interface ClassifierHeadParams {
+  /** w [d, d], b [d]: BERT's "pooler". */
+  pooler: DenseParams;
+  /** w [d, C], b [C]. */
+  output: DenseParams;
+}
+
+/** The weights of an encoder-only Transformer (model width d, vocabulary V, up to `context` positions). */
+export interface EncoderParams {
+  /** [V, d]: one learned vector per token id. */
+  tokenEmbedding: tf.Tensor;
+  /** [context, d]: one learned vector per position (row t is added at position t). */
+  positionEmbedding: tf.Tensor;
+  /** The stack of pre-norm encoder layers (notebook 03's encoderLayer). */
+  layers: EncoderLayerParams[];
+  /** The layer norm after the last layer (a pre-norm stack ends without one otherwise). */
+  finalNorm: LayerNormParams;
+}
+
+/** What encoderForward returns. */
+export interface EncoderResult {
+  /** [B, T, d]: one vector per position, after the final layer norm. */
+  output: tf.Tensor;
+  /** One [B, h, T, T] tensor per layer: each head's self-attention weights. */
+  weights: tf.Tensor[];
+}
+
+// ---------------------------------------------------------------------------------------------
 // gpt.ts
 
 /** The shapes of a decoder-only (GPT-style) model. */

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, findExercise } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
+import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
@@ -24,7 +25,7 @@ import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import { assembleSubmission, plantedFiles, type Planted } from "../fairness/planted";
 
-const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, gpt, vit };
+const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, bert, gpt, vit };
 const mutants = plantedFiles("mutants");
 const alternatives = plantedFiles("alternatives");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-fairness-"));

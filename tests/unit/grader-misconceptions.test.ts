@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, todo, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
+import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
@@ -24,7 +25,7 @@ import { exerciseRun, runCheck } from "../../grader/run-check";
 import type { CheckOutcome } from "../../grader/types";
 import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, gpt, vit };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, vit };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;

@@ -8,10 +8,11 @@ import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../chec
 import { G2P_GRU_TASK, G2P_TASK } from "./g2p";
 import { dataSizeExperiment } from "./data-size";
 import { cnnTask, vitTask } from "./vit";
+import { spamMlmTask, spamScratchTask, spamTask } from "./spam";
 
 export type { Experiment, Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [namesTask as unknown as Task, ...([G2P_TASK, G2P_GRU_TASK] as unknown as readonly Task[]), vitTask as unknown as Task, cnnTask as unknown as Task];
+export const TASKS: readonly Task[] = [namesTask as unknown as Task, ...([G2P_TASK, G2P_GRU_TASK] as unknown as readonly Task[]), vitTask as unknown as Task, cnnTask as unknown as Task, spamMlmTask, spamTask, spamScratchTask] as readonly Task[];
 
 /** Runs whose figures are committed (checkpoints/<name>.json, no weights); see Experiment. */
 export const EXPERIMENTS: readonly Experiment[] = [dataSizeExperiment as Experiment];
