@@ -337,26 +337,6 @@ static inline i32 causal_limit(i32 i, i32 causalOffset, i32 Tk) {
 }
 
 /*
- * Attention weights in place: S [nb, H, Tq, Tk] (contiguous) of raw scores becomes
- * P = softmax over keys, with blocked keys at exactly 0. Blocked: key j > i + causalOffset when
- * causal (query i sits at position i + causalOffset among the keys), and keys whose keyValid
- * entry is 0 (keyValid [nb, Tk], shared by the H heads; null = all valid). A query with no
- * allowed key gets all-zero weights (the course's convention for fully masked rows).
- */
-EXPORT(attn_softmax)
-void attn_softmax(f32 *S, i32 nb, i32 H, i32 Tq, i32 Tk, i32 causal, i32 causalOffset, const f32 *keyValid) {
-  for (i32 b = 0; b < nb; b++) {
-    const f32 *valid = keyValid ? keyValid + b * Tk : 0;
-    for (i32 h = 0; h < H; h++) {
-      for (i32 i = 0; i < Tq; i++) {
-        f32 *row = S + ((b * H + h) * Tq + i) * Tk;
-        softmax_row(row, Tk, causal ? causal_limit(i, causalOffset, Tk) : Tk, valid);
-      }
-    }
-  }
-}
-
-/*
  * Copies columns [0, N) of B[k, n] (strides sbk, sbn) into panels of 8 columns: panel q holds
  * columns 8q..8q+7 as a contiguous [K, 8] block (dst + 8·K·q), the last one zero-padded. A tile
  * of the product then reads its slice of B sequentially, whatever B's row stride: no cache-set
@@ -400,8 +380,10 @@ static void mm_panels(const f32 *A, i32 sam, i32 sak, const f32 *Bp, i32 packedK
  * S = scale·Q·Kᵀ, P = masked softmax(S) (written to P [nb, H, Tq, Tk], kept for the backward
  * pass), O = P·V, while the block's scores are still in the cache. Q, K, V are heads of strided
  * sources: element (b, i, head h, c) of Q is Q[b·sqb + i·sqr + h·dh + c] (same for K, V; O's
- * strides sob, sor). Causal blocks skip the keys no query of the block can see. Masks as in
- * attn_softmax. scratch: dh·⌈Tk⌉₈ + Tk·⌈dh⌉₈ floats (K and V of one head, packed in panels;
+ * strides sob, sor). Causal blocks skip the keys no query of the block can see. Masks: key j is blocked
+ * when causal and j > i + causalOffset (query i sits at position i + causalOffset among the keys), or
+ * when keyValid[b, j] is 0 (keyValid [nb, Tk], null = all valid); a query with no allowed key gets
+ * all-zero weights and output. scratch: dh·⌈Tk⌉₈ + Tk·⌈dh⌉₈ floats (K and V of one head, packed in panels;
  * ⌈x⌉₈ is x rounded up to a multiple of 8).
  */
 EXPORT(attention_forward)

@@ -18,7 +18,6 @@ export interface KernelExports {
     sb1: number, sb2: number, sbk: number, sbn: number,
     sc1: number, sc2: number, scm: number, alpha: number, bias: number, flags: number, scratch: number,
   ): void;
-  attn_softmax(s: number, nb: number, h: number, tq: number, tk: number, causal: number, causalOffset: number, keyValid: number): void;
   softmax_backward(p: number, dp: number, rows: number, n: number): void;
   attention_forward(
     q: number, k: number, v: number, p: number, o: number, nb: number, h: number, tq: number, tk: number, dh: number,
