@@ -130,11 +130,13 @@ describe("training stages (short runs)", () => {
     const r = await fineTuneSpam(params, { steps: 12, evaluateEvery: 0 });
     expect(mean(r.losses.slice(-4))).toBeLessThan(mean(r.losses.slice(0, 4)));
     disposeBert(params);
+    const beforeBaseline = tf.memory().numTensors;
     const base = await spamBaseline({ steps: 20 });
     expect(base.vocabulary.words).toHaveLength(5000);
     expect(base.test.accuracy).toBeGreaterThan(0.9);
     expect(base.train.losses[19]).toBeLessThan(base.train.losses[0]);
     tf.dispose([base.params.w, base.params.b]);
+    expect(tf.memory().numTensors).toBe(beforeBaseline); // its weights were all it kept
     for (const name of ["spam-mlm", "spam", "spam-scratch"]) expect(findTask(name).name).toBe(name);
   });
 

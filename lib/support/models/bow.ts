@@ -134,7 +134,12 @@ export async function trainLogReg(p: LogRegParams, features: BowFeatures, labels
 
 /** p(class 1) for every row of features. */
 export function logRegProbabilities(p: LogRegParams, features: BowFeatures): number[] {
-  return Array.from(tf.tidy(() => tf.sigmoid(logRegLogits(p, features))).dataSync());
+  const probabilities = tf.tidy(() => tf.sigmoid(logRegLogits(p, features)));
+  try {
+    return Array.from(probabilities.dataSync());
+  } finally {
+    probabilities.dispose();
+  }
 }
 
 /** The words with the largest and the smallest weights: what pushes a message towards class 1 and towards class 0. */
