@@ -21,7 +21,7 @@ import { countParameters } from "../lib/support/models/params";
 import { crossEntropy } from "../lib/support/train";
 import { gptForward } from "../solutions/gpt";
 import { Benchmark, BenchRow, median } from "./harness";
-import { cpuMs, PythonPeer, torchVersion } from "./peer";
+import { cpuMs, PythonPeer, torchVersion, writeFlatWeights } from "./peer";
 
 const CONFIG = GPT_BENCH_CONFIG;
 const BATCH = 32;
@@ -113,7 +113,7 @@ export const gptStepBenchmark: Benchmark = {
     let peer: PythonPeer | undefined;
     if (version) {
       const named = namedGptVariables(params);
-      fs.writeFileSync(path.join(tmp, "weights.bin"), Buffer.from(tf.tidy(() => tf.concat(named.map((n) => tf.reshape(n.variable, [-1]))).dataSync() as Float32Array).buffer));
+      writeFlatWeights(named, path.join(tmp, "weights.bin"));
       fs.writeFileSync(path.join(tmp, "batches.bin"), Buffer.from(batches.buffer));
       peer = new PythonPeer("gpt_step.py");
       const loaded = await peer.request<{ parameters: number; torch: string; threads: number }>({

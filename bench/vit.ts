@@ -25,7 +25,7 @@ import { DATA_SIZE_BENCH_SIZES, DATA_SIZES, type DataSizeResults, runDataSizePoi
 import { imageTensors } from "../lib/support/tasks/mnist";
 import { VIT_ACCURACY_TARGET, VIT_RECIPE, VIT_TIME_TARGET_SECONDS, vitClassifier, vitTask } from "../lib/support/tasks/vit";
 import { Benchmark, BenchRow } from "./harness";
-import { cpuMs, PythonPeer, torchVersion } from "./peer";
+import { cpuMs, PythonPeer, torchVersion, writeFlatWeights } from "./peer";
 
 const REPRODUCE_TOLERANCE = 0.02;
 
@@ -50,7 +50,7 @@ export const vitBenchmark: Benchmark = {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-vit-"));
     if (version) {
       const named = model.named();
-      fs.writeFileSync(path.join(tmp, "weights.bin"), Buffer.from(tf.tidy(() => tf.concat(named.map((n) => tf.reshape(n.variable, [-1]))).dataSync() as Float32Array).buffer));
+      writeFlatWeights(named, path.join(tmp, "weights.bin"));
       peer = new PythonPeer("vit_train.py");
       const loaded = await peer.request<{ parameters: number; loss0: number; logits0: number[] }>({
         cmd: "load", config: model.config, manifest: named.map((n) => ({ name: n.name, shape: n.variable.shape })),
