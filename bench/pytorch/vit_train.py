@@ -10,23 +10,17 @@ Injected layout (the kit's): y = x @ W + b with W [d_in, d_out]; patchEmbed.w [p
 rows in (row, column, channel) order, i.e. the conv weight [d, C, p, p] permuted to [p, p, C, d].
 """
 import gzip
-import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from peer_io import load_weights, serve
 
 torch.set_num_threads(1)
-
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
 
 
 class Vit(nn.Module):
@@ -130,36 +124,28 @@ def train(model, images, labels, r, seed):
 
 
 def main():
-    model, data = None, None
-    for line in sys.stdin:
-        msg = json.loads(line)
-        try:
-            if msg["cmd"] == "load":
-                flat = np.fromfile(msg["weights"], dtype=np.float32)
-                tensors, off = {}, 0
-                for e in msg["manifest"]:
-                    n = int(np.prod(e["shape"]))
-                    tensors[e["name"]] = flat[off:off + n].reshape(e["shape"]).copy()
-                    off += n
-                model = Vit(msg["config"])
-                model.inject(tensors)
-                model.train()  # dropout is 0: deterministic, and no fused inference path
-                data = {split: read_split(msg["mnist"], split) for split in ("train", "test")}
-                x, y = data["test"]
-                with torch.no_grad():
-                    first = model(torch.from_numpy(x[:64, :, :, None]))
-                    loss0 = F.cross_entropy(first, torch.from_numpy(y[:64])).item()
-                reply({"parameters": sum(p.numel() for p in model.parameters()), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                       "loss0": loss0, "logits0": first[:4].numpy().ravel().tolist()})
-            elif msg["cmd"] == "train":
-                c0, t0 = time.process_time(), time.perf_counter()
-                losses = train(model, *data["train"], msg["recipe"], msg["seed"])
-                cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-                reply({"cpu_s": cpu, "wall_s": wall, "steps": len(losses), "final_loss": float(np.mean(losses[-50:])), "accuracy": accuracy(model, *data["test"])})
-            else:
-                reply({"error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # report, keep serving
-            reply({"error": f"{type(e).__name__}: {e}"})
+    state = {}
+
+    def load(msg):
+        model = state["model"] = Vit(msg["config"])
+        model.inject(load_weights(msg["weights"], msg["manifest"]))
+        model.train()  # dropout is 0: deterministic, and no fused inference path
+        data = state["data"] = {split: read_split(msg["mnist"], split) for split in ("train", "test")}
+        x, y = data["test"]
+        with torch.no_grad():
+            first = model(torch.from_numpy(x[:64, :, :, None]))
+            loss0 = F.cross_entropy(first, torch.from_numpy(y[:64])).item()
+        return {"parameters": sum(p.numel() for p in model.parameters()), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                "loss0": loss0, "logits0": first[:4].numpy().ravel().tolist()}
+
+    def train_cmd(msg):
+        model, data = state["model"], state["data"]
+        c0, t0 = time.process_time(), time.perf_counter()
+        losses = train(model, *data["train"], msg["recipe"], msg["seed"])
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+        return {"cpu_s": cpu, "wall_s": wall, "steps": len(losses), "final_loss": float(np.mean(losses[-50:])), "accuracy": accuracy(model, *data["test"])}
+
+    serve({"load": load, "train": train_cmd})
 
 
 if __name__ == "__main__":
