@@ -148,8 +148,11 @@ export function heatmap(z: Matrix, o: HeatmapOptions = {}): Figure {
 export function lines(series: readonly Series[], o: LineOptions = {}): Figure {
   if (series.length === 0) throw new Error("lines: give at least one series");
   const layout = baseLayout(o);
-  layout.xaxis = { ...(layout.xaxis as object), type: o.logX ? "log" : "linear" };
-  layout.yaxis = { ...(layout.yaxis as object), type: o.logY ? "log" : "linear" };
+  // Log axes: labels at 1, 2 and 5 of each decade ("D2"); plotly's default labels every digit,
+  // which crowds short ranges with small 3, 4, 6, 7, 8, 9 labels.
+  const logAxis = { type: "log", dtick: "D2" };
+  layout.xaxis = { ...(layout.xaxis as object), ...(o.logX ? logAxis : { type: "linear" }) };
+  layout.yaxis = { ...(layout.yaxis as object), ...(o.logY ? logAxis : { type: "linear" }) };
   const data = series.map((s, i) => {
     const y = Array.from(s.y, clean);
     const x = s.x ? Array.from(s.x, clean) : y.map((_, j) => j);
