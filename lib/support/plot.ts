@@ -84,13 +84,18 @@ function toMatrix(fn: string, z: Matrix): (number | null)[][] {
   return rows.map((r) => r.map(clean));
 }
 
+const X_LABEL_MAX = 12;
+
 function checkLabels(fn: string, what: string, labels: readonly unknown[] | undefined, n: number): string[] | undefined {
   if (labels === undefined) return undefined;
   if (labels.length !== n) throw new Error(`${fn}: ${what} has ${labels.length} labels for ${n} ${what === "x" ? "columns" : "rows"}`);
+  // Column labels are drawn turned on their side when crowded: one long label (a run of 40
+  // dashes in an e-mail) would take the plot's height. Cut them at X_LABEL_MAX characters.
+  const cut = (s: string) => (what === "x" && [...s].length > X_LABEL_MAX ? [...s].slice(0, X_LABEL_MAX - 1).join("") + "…" : s);
   // Plotly merges equal category labels; make repeated tokens unique with invisible suffixes.
   const seen = new Map<string, number>();
   return labels.map((l) => {
-    const s = String(l);
+    const s = cut(String(l));
     const k = seen.get(s) ?? 0;
     seen.set(s, k + 1);
     return k === 0 ? s : s + "\u200b".repeat(k);

@@ -19,6 +19,13 @@ describe("figure builders", () => {
     expect(trace.z).toEqual([[1, 0], [0.5, 0.5]]);
     expect((trace.x as string[])[0]).not.toBe((trace.x as string[])[1]);
     expect((fig.layout.yaxis as { autorange: string }).autorange).toBe("reversed");
+    // A long column label is cut (it would be drawn on its side and take the plot's height); two
+    // cut to the same text stay apart; row labels keep their length.
+    const long = heatmap([[1, 2, 3]], { x: ["-".repeat(40), "-".repeat(30), "ok"], y: ["a sentence that is longer than twelve"] });
+    expect(long.data[0].x).toHaveLength(3);
+    expect([...(long.data[0].x as string[])[0]].length).toBe(12);
+    expect((long.data[0].x as string[])[0]).not.toBe((long.data[0].x as string[])[1]);
+    expect((long.data[0].y as string[])[0]).toBe("a sentence that is longer than twelve");
     expect(trace.colorbar).toMatchObject({ title: { text: "weight" } });
     expect(() => heatmap([[1, 2], [3]])).toThrow("rectangular");
     expect(() => heatmap([[1, 2]], { x: ["a"] })).toThrow("heatmap: x has 1 labels for 2 columns");
