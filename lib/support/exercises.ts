@@ -36,6 +36,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
   { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20, uses: ["2.3", "3.1", "3.2"] },
   { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25, uses: ["2.3", "3.1", "3.2"] },
+  { id: "8.1", fn: "tiledAttention", title: "Tiled attention with an online softmax (FlashAttention)", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 25 },
+  { id: "8.2", fn: "linformerAttention", title: "Linformer attention", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 10, uses: ["1.2"] },
+  { id: "8.3", fn: "performerAttention", title: "Performer attention (FAVOR+)", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 20 },
+  { id: "8.4", fn: "slidingWindowAttention", title: "Sliding-window attention with global tokens (Longformer)", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 20, uses: ["1.2"] },
 ];
 
 /**
