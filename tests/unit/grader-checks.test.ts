@@ -14,6 +14,7 @@ import { setupBackend } from "../../lib/support/backend";
 import { closureOf, EXERCISES, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
 import * as blocks from "../../solutions/blocks";
+import * as efficient from "../../solutions/efficient";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { CHECKS, checksFor } from "../grading/checks";
@@ -26,7 +27,7 @@ import { runCheck } from "../../grader/run-check";
 import { submissionSourceDir } from "../../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, efficient };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {

@@ -8,6 +8,7 @@ import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHEC
 import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
+import { LINFORMER_CHECKS, PERFORMER_CHECKS, SLIDING_WINDOW_CHECKS, TILED_CHECKS } from "./efficient";
 
 export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "0.1": DOT_PRODUCT_SCORES_CHECKS as readonly Check[],
@@ -23,6 +24,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "3.2": FFN_CHECKS as readonly Check[],
   "3.3": ENCODER_CHECKS as readonly Check[],
   "3.4": DECODER_CHECKS as readonly Check[],
+  "8.1": TILED_CHECKS as readonly Check[],
+  "8.2": LINFORMER_CHECKS as readonly Check[],
+  "8.3": PERFORMER_CHECKS as readonly Check[],
+  "8.4": SLIDING_WINDOW_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */

@@ -21,6 +21,7 @@ import {
   SPLIT_HEADS_MISCONCEPTIONS,
 } from "./multihead";
 import { DOT_PRODUCT_SCORES_MISCONCEPTIONS } from "./tensors";
+import { LINFORMER_MISCONCEPTIONS, PERFORMER_MISCONCEPTIONS, SLIDING_WINDOW_MISCONCEPTIONS, TILED_MISCONCEPTIONS } from "./efficient";
 
 export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> = {
   "0.1": DOT_PRODUCT_SCORES_MISCONCEPTIONS,
@@ -36,6 +37,10 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "3.2": FFN_MISCONCEPTIONS,
   "3.3": ENCODER_MISCONCEPTIONS,
   "3.4": DECODER_MISCONCEPTIONS,
+  "8.1": TILED_MISCONCEPTIONS,
+  "8.2": LINFORMER_MISCONCEPTIONS,
+  "8.3": PERFORMER_MISCONCEPTIONS,
+  "8.4": SLIDING_WINDOW_MISCONCEPTIONS,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */
