@@ -5,13 +5,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
+import { efficientBenchmark } from "./efficient";
 import { graderBenchmark } from "./grader";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { gptStepBenchmark } from "./gpt-step";
 import { namesBenchmark } from "./names";
 import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, efficientBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -3,9 +3,11 @@
  * Linformer projections, and the settings of the scaling experiment that the notebook and
  * `npm run bench -- efficient` share. The exercises themselves are in lib/efficient.ts.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { LabInputError, requireInt } from "./checks";
-import { seededRandom } from "./random";
+import { randn, seededRandom } from "./random";
 
 /** Standard normal numbers from a seeded generator (Box-Muller), the same on every backend. */
 function gaussians(count: number, rand: () => number): Float64Array {
@@ -95,10 +97,10 @@ export function poolingProjection(k: number, n: number): tf.Tensor2D {
 export const SCALING_SETTINGS = {
   /** Width of queries, keys and values. */
   d: 64,
-  /** tiledAttention's blocks. */
-  blockQ: 256,
-  blockK: 256,
-  /** Linformer's projected length. */
+  /** tiledAttention's blocks (a [512, 512] float32 block of scores is 1 MB). */
+  blockQ: 512,
+  blockK: 512,
+  /** Linformer's projected length (mean-pooling projections, poolingProjection). */
   linformerK: 256,
   /** Performer's random features. */
   numFeatures: 256,
@@ -106,3 +108,103 @@ export const SCALING_SETTINGS = {
   window: 128,
   globalTokens: [0] as readonly number[],
 } as const;
+
+/** The methods the scaling experiment compares, in the order of its tables and plots. */
+export const SCALING_METHODS = ["standard", "tiled", "linformer", "performer", "longformer"] as const;
+export type ScalingMethod = (typeof SCALING_METHODS)[number];
+
+/** What each method is, for tables and legends. */
+export const SCALING_LABELS: Readonly<Record<ScalingMethod, string>> = {
+  standard: "standard (scaledDotProductAttention)",
+  tiled: `tiled, exact (tiledAttention, blocks ${SCALING_SETTINGS.blockQ}x${SCALING_SETTINGS.blockK})`,
+  linformer: `Linformer (k = ${SCALING_SETTINGS.linformerK})`,
+  performer: `Performer (m = ${SCALING_SETTINGS.numFeatures})`,
+  longformer: `Longformer (window ${SCALING_SETTINGS.window}, ${SCALING_SETTINGS.globalTokens.length} global)`,
+};
+
+/** The functions the experiment runs: yours (lib/) or the reference (solutions/). */
+export interface ScalingFunctions {
+  scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): { output: tf.Tensor; weights: tf.Tensor };
+  tiledAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: { blockQ: number; blockK: number }): tf.Tensor;
+  linformerAttention(projections: { E: tf.Tensor; F: tf.Tensor }, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor;
+  performerAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: { numFeatures: number; seed: number }): tf.Tensor;
+  slidingWindowAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: { window: number; globalTokens?: readonly number[] }): tf.Tensor;
+}
+
+/** The inputs of one sequence length: q, k, v [n, d] (seeded) and Linformer's projections. */
+export interface ScalingInputs {
+  n: number;
+  q: tf.Tensor;
+  k: tf.Tensor;
+  v: tf.Tensor;
+  /** [linformerK, n] mean pooling, used as both E and F. */
+  projection: tf.Tensor;
+}
+
+export function scalingInputs(n: number, seed = 1): ScalingInputs {
+  requireInt("scalingInputs", "n", n, SCALING_SETTINGS.linformerK);
+  const { d } = SCALING_SETTINGS;
+  return {
+    n,
+    q: randn([n, d], seed),
+    k: randn([n, d], seed + 1),
+    v: randn([n, d], seed + 2),
+    projection: poolingProjection(SCALING_SETTINGS.linformerK, n),
+  };
+}
+
+export function disposeScalingInputs(x: ScalingInputs): void {
+  tf.dispose([x.q, x.k, x.v, x.projection]);
+}
+
+/** One call of `method` on `x`, returning its output [n, d] (standard attention's weights are freed). */
+export function scalingCall(fns: ScalingFunctions, method: ScalingMethod, x: ScalingInputs): tf.Tensor {
+  const s = SCALING_SETTINGS;
+  switch (method) {
+    case "standard": {
+      const r = fns.scaledDotProductAttention(x.q, x.k, x.v);
+      r.weights.dispose();
+      return r.output;
+    }
+    case "tiled":
+      return fns.tiledAttention(x.q, x.k, x.v, { blockQ: s.blockQ, blockK: s.blockK });
+    case "linformer":
+      return fns.linformerAttention({ E: x.projection, F: x.projection }, x.q, x.k, x.v);
+    case "performer":
+      return fns.performerAttention(x.q, x.k, x.v, { numFeatures: s.numFeatures, seed: 1 });
+    case "longformer":
+      return fns.slidingWindowAttention(x.q, x.k, x.v, { window: s.window, globalTokens: s.globalTokens });
+  }
+}
+
+/** One measured point of the experiment. */
+export interface ScalingPoint {
+  method: ScalingMethod;
+  n: number;
+  /** Peak tensor memory of one call (measurePeakMemory), bytes; the same on every run. */
+  peakBytes: number;
+  /** CPU time of the fastest timed call, ms. */
+  cpuMs: number;
+  /** Wall time of that same call, ms. */
+  wallMs: number;
+  /** The timed calls' CPU times, ms. */
+  samples: number[];
+}
+
+/** The committed results of the experiment (checkpoints/efficient-scaling.json). */
+export interface ScalingResults {
+  /** How they were made: the command, and the machine and its load. */
+  made: { command: string; date: string; machine: string; load: string; node: string; tfjs: string; backend: string };
+  settings: typeof SCALING_SETTINGS;
+  points: ScalingPoint[];
+}
+
+export const SCALING_RESULTS_FILE = "checkpoints/efficient-scaling.json";
+
+/** The committed results of `npm run bench -- efficient --write`, which notebook 08 plots. */
+export function loadScalingResults(): ScalingResults {
+  // realpath: in a notebook this file is loaded through the notebooks/lib symlink.
+  const file = path.join(path.resolve(fs.realpathSync(__dirname), "..", ".."), SCALING_RESULTS_FILE);
+  if (!fs.existsSync(file)) throw new LabInputError(`loadScalingResults: ${SCALING_RESULTS_FILE} is missing; make it with \`npm run bench -- efficient --write\``);
+  return JSON.parse(fs.readFileSync(file, "utf8")) as ScalingResults;
+}
