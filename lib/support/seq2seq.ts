@@ -1,8 +1,8 @@
 /**
- * A small encoder-decoder Transformer and the toy task it learns: reversing a string of digits.
- *
- * The model is assembled from layer functions passed in by the caller, so notebook 03 trains it
- * with the student's own blocks (lib/) and the benchmark with the reference (solutions/):
+ * Notebook 03's toy task: a small encoder-decoder Transformer learns to reverse a string of
+ * digits. The model family itself (createSeq2Seq, encode, decode, forward, …) lives in
+ * lib/support/models/seq2seq.ts and is re-exported here, so notebook 03 imports everything it
+ * needs from this one module:
  *
  *   const blocks = { ...chooseImpl(mine, reference), causalMask, sinusoidalPositionalEncoding };
  *   const model = createSeq2Seq(blocks, TOY_MODEL, 7);
@@ -12,71 +12,17 @@
  * fixed length, so there is no padding and no memory mask.
  */
 import * as tf from "@tensorflow/tfjs";
-import type {
-  DecoderLayerParams,
-  DecoderLayerResult,
-  EncoderLayerParams,
-  EncoderLayerResult,
-  FeedForwardParams,
-  LayerNormParams,
-  MultiHeadParams,
-} from "./types";
-import { fmtShape, LabInputError } from "./checks";
-import { accuracy, crossEntropy, embed, glorot, onesVar, trainLoop, TrainResult, zerosVar } from "./train";
+import type { DecoderLayerParams, EncoderLayerParams } from "./types";
+import { LabInputError } from "./checks";
+import { accuracy, crossEntropy, trainLoop, TrainResult } from "./train";
+import { seededRandom } from "./random";
+import { newDecoderLayer, newEncoderLayer, SeedSequence } from "./models/params";
+import { decode, encode, forward, Seq2SeqBlocks, Seq2SeqConfig, Seq2SeqModel, seq2seqVariables } from "./models/seq2seq";
 
-/** The functions the model is built from: the student's or the reference, never mixed in here. */
-export interface Seq2SeqBlocks {
-  layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps?: number): tf.Tensor;
-  encoderLayer(params: EncoderLayerParams, x: tf.Tensor, mask?: tf.Tensor): EncoderLayerResult;
-  decoderLayer(params: DecoderLayerParams, y: tf.Tensor, memory: tf.Tensor, selfMask: tf.Tensor, memoryMask?: tf.Tensor): DecoderLayerResult;
-  causalMask(n: number): tf.Tensor;
-  sinusoidalPositionalEncoding(numPositions: number, d: number): tf.Tensor;
-}
-
-export interface Seq2SeqConfig {
-  /** Number of token ids (input and output share one vocabulary). */
-  vocabSize: number;
-  /** Model width. */
-  d: number;
-  numHeads: number;
-  /** Hidden width of the feed-forward networks. */
-  dff: number;
-  /** Encoder layers, and as many decoder layers. */
-  numLayers: number;
-  /** Longest sequence the positional table covers. */
-  maxLen: number;
-}
-
-export interface Seq2SeqModel {
-  config: Seq2SeqConfig;
-  /** [V, d], shared by encoder input, decoder input and (transposed) the output layer. */
-  embedding: tf.Variable;
-  /** [V] output bias. */
-  outBias: tf.Variable;
-  encoder: EncoderLayerParams[];
-  decoder: DecoderLayerParams[];
-  /** Pre-norm stacks end with one more layer norm: on the memory, and before the output layer. */
-  encoderNorm: LayerNormParams;
-  decoderNorm: LayerNormParams;
-  /** [maxLen, d] sinusoidal positions (a constant, not trained). */
-  positions: tf.Tensor;
-}
-
-export interface EncodeResult {
-  /** [B, Tx, d], after the encoder's final layer norm. */
-  memory: tf.Tensor;
-  /** One [B, h, Tx, Tx] per encoder layer. */
-  selfWeights: tf.Tensor[];
-}
-
-export interface DecodeResult {
-  /** [B, Ty, V] */
-  logits: tf.Tensor;
-  /** One [B, h, Ty, Ty] per decoder layer. */
-  selfWeights: tf.Tensor[];
-  /** One [B, h, Ty, Tx] per decoder layer: decoder positions over encoder positions. */
-  crossWeights: tf.Tensor[];
-}
+export { countParameters, disposeParams } from "./models/params";
+export { createSeq2Seq, decode, disposeSeq2Seq, encode, forward, seq2seqVariables } from "./models/seq2seq";
+export type { DecodeResult, EncodeResult, Seq2SeqBlocks, Seq2SeqConfig, Seq2SeqModel } from "./models/seq2seq";
+export { seededRandom } from "./random";
 
 export const DIGITS = 10;
 export const BOS = 10;
@@ -100,196 +46,17 @@ export const TOY_TRAINING = {
   stopAtAccuracy: 0.999,
 };
 
-function layerNormParams(d: number): LayerNormParams {
-  return { gamma: onesVar([d]), beta: zerosVar([d]) };
-}
-
-function attentionParams(d: number, numHeads: number, seed: number): MultiHeadParams {
-  return {
-    numHeads,
-    wq: glorot([d, d], seed), bq: zerosVar([d]),
-    wk: glorot([d, d], seed + 1), bk: zerosVar([d]),
-    wv: glorot([d, d], seed + 2), bv: zerosVar([d]),
-    wo: glorot([d, d], seed + 3), bo: zerosVar([d]),
-  };
-}
-
-function ffnParams(d: number, dff: number, seed: number): FeedForwardParams {
-  return { w1: glorot([d, dff], seed), b1: zerosVar([dff]), w2: glorot([dff, d], seed + 1), b2: zerosVar([d]) };
-}
-
 /**
  * Random weights of one encoder layer (Glorot-normal from `seed`, biases 0, layer norms 1 and 0),
  * for experiments with a single layer. Free them with disposeParams.
  */
 export function newEncoderLayerParams(d: number, numHeads: number, dff: number, seed: number): EncoderLayerParams {
-  let p: EncoderLayerParams | undefined;
-  tf.tidy(() => {
-    p = { selfAttn: attentionParams(d, numHeads, seed * 10), ffn: ffnParams(d, dff, seed * 10 + 4), norm1: layerNormParams(d), norm2: layerNormParams(d) };
-  });
-  return p!;
+  return tf.tidy(() => newEncoderLayer(d, numHeads, dff, new SeedSequence(seed)) as unknown as tf.TensorContainer) as unknown as EncoderLayerParams;
 }
 
 /** Random weights of one decoder layer, as newEncoderLayerParams (self- and cross-attention draw different weights). */
 export function newDecoderLayerParams(d: number, numHeads: number, dff: number, seed: number): DecoderLayerParams {
-  let p: DecoderLayerParams | undefined;
-  tf.tidy(() => {
-    p = {
-      selfAttn: attentionParams(d, numHeads, seed * 10),
-      crossAttn: attentionParams(d, numHeads, seed * 10 + 4),
-      ffn: ffnParams(d, dff, seed * 10 + 8),
-      norm1: layerNormParams(d), norm2: layerNormParams(d), norm3: layerNormParams(d),
-    };
-  });
-  return p!;
-}
-
-/** Disposes every tensor inside a (nested) parameter object or array. */
-export function disposeParams(params: unknown): void {
-  const seen: tf.Tensor[] = [];
-  const collect = (x: unknown): void => {
-    if (x instanceof tf.Tensor) seen.push(x);
-    else if (Array.isArray(x)) x.forEach(collect);
-    else if (x && typeof x === "object") Object.values(x).forEach(collect);
-  };
-  collect(params);
-  tf.dispose(seen);
-}
-
-/**
- * Fresh parameters, Glorot-normal from `seed` (non-zero): the same seed gives the same model.
- * `blocks` supplies the positional table.
- */
-export function createSeq2Seq(blocks: Pick<Seq2SeqBlocks, "sinusoidalPositionalEncoding">, config: Seq2SeqConfig, seed: number): Seq2SeqModel {
-  if (!Number.isInteger(seed) || seed === 0) throw new Error(`createSeq2Seq: seed must be a non-zero integer, got ${seed}`);
-  const { d, dff, numHeads, numLayers, vocabSize, maxLen } = config;
-  if (d % numHeads !== 0) throw new Error(`createSeq2Seq: d = ${d} must be divisible by numHeads = ${numHeads}`);
-  let s = seed * 1000; // each weight matrix draws from its own seed
-  const next = (k: number) => ((s += k), s - k);
-  const encoder: EncoderLayerParams[] = [];
-  const decoder: DecoderLayerParams[] = [];
-  let embedding: tf.Variable | undefined;
-  let outBias: tf.Variable | undefined;
-  let encoderNorm: LayerNormParams | undefined;
-  let decoderNorm: LayerNormParams | undefined;
-  // tf.variable keeps its initial value alive as a second tensor; the tidy frees those copies
-  // (variables themselves survive a tidy).
-  tf.tidy(() => {
-    for (let i = 0; i < numLayers; i++) {
-      encoder.push({ selfAttn: attentionParams(d, numHeads, next(4)), ffn: ffnParams(d, dff, next(2)), norm1: layerNormParams(d), norm2: layerNormParams(d) });
-    }
-    for (let i = 0; i < numLayers; i++) {
-      decoder.push({
-        selfAttn: attentionParams(d, numHeads, next(4)),
-        crossAttn: attentionParams(d, numHeads, next(4)),
-        ffn: ffnParams(d, dff, next(2)),
-        norm1: layerNormParams(d), norm2: layerNormParams(d), norm3: layerNormParams(d),
-      });
-    }
-    embedding = tf.variable(tf.randomNormal([vocabSize, d], 0, 1 / Math.sqrt(d), "float32", next(1)), true);
-    outBias = zerosVar([vocabSize]);
-    encoderNorm = layerNormParams(d);
-    decoderNorm = layerNormParams(d);
-  });
-  return {
-    config,
-    embedding: embedding!,
-    outBias: outBias!,
-    encoder,
-    decoder,
-    encoderNorm: encoderNorm!,
-    decoderNorm: decoderNorm!,
-    positions: tf.tidy(() => blocks.sinusoidalPositionalEncoding(maxLen, d)),
-  };
-}
-
-/** Every trainable tensor of the model (what the optimiser updates). */
-export function seq2seqVariables(model: Seq2SeqModel): tf.Variable[] {
-  const out: tf.Variable[] = [];
-  const collect = (x: unknown): void => {
-    if (x instanceof tf.Variable) out.push(x);
-    else if (Array.isArray(x)) x.forEach(collect);
-    else if (x && typeof x === "object" && !(x instanceof tf.Tensor)) Object.values(x).forEach(collect);
-  };
-  collect([model.embedding, model.outBias, model.encoder, model.decoder, model.encoderNorm, model.decoderNorm]);
-  return out;
-}
-
-/** Number of trained numbers in the model. */
-export function countParameters(model: Seq2SeqModel): number {
-  return seq2seqVariables(model).reduce((n, v) => n + v.size, 0);
-}
-
-/** Frees every tensor of the model. */
-export function disposeSeq2Seq(model: Seq2SeqModel): void {
-  tf.dispose([...seq2seqVariables(model), model.positions]);
-}
-
-function checkIds(fn: string, name: string, ids: tf.Tensor, model: Seq2SeqModel): void {
-  if (!(ids instanceof tf.Tensor) || ids.rank !== 2 || ids.dtype !== "int32") {
-    throw new LabInputError(`${fn}: ${name} must be int32 [B, T], got ${ids instanceof tf.Tensor ? `${ids.dtype} ${fmtShape(ids.shape)}` : typeof ids}`);
-  }
-  if ((ids.shape[1] as number) > model.config.maxLen) {
-    throw new LabInputError(`${fn}: ${name} ${fmtShape(ids.shape)} is longer than the model's maxLen = ${model.config.maxLen}`);
-  }
-}
-
-/** Token embeddings scaled by √d plus positions: ids [B, T] → [B, T, d]. */
-function embedTokens(model: Seq2SeqModel, ids: tf.Tensor): tf.Tensor {
-  const t = ids.shape[1] as number;
-  const pos = model.positions.slice([0, 0], [t, model.config.d]); // [T, d]
-  return tf.add(tf.mul(embed(model.embedding, ids), Math.sqrt(model.config.d)), pos);
-}
-
-/** Runs the encoder over source ids [B, Tx]. */
-export function encode(blocks: Seq2SeqBlocks, model: Seq2SeqModel, src: tf.Tensor): EncodeResult {
-  checkIds("encode", "src", src, model);
-  return tf.tidy(() => {
-    let x = embedTokens(model, src); // [B, Tx, d]
-    const selfWeights: tf.Tensor[] = [];
-    for (const layer of model.encoder) {
-      const r = blocks.encoderLayer(layer, x);
-      x = r.output;
-      selfWeights.push(r.selfWeights);
-    }
-    const memory = blocks.layerNorm(x, model.encoderNorm.gamma, model.encoderNorm.beta);
-    return { memory, selfWeights };
-  });
-}
-
-/**
- * Runs the decoder over target-side ids [B, Ty] (BOS first) against `memory` [B, Tx, d].
- * Position i of the logits predicts token i + 1 of the decoder input, i.e. output token i.
- * `causal: false` drops the self-attention mask (only for demonstrating what the mask does).
- */
-export function decode(blocks: Seq2SeqBlocks, model: Seq2SeqModel, memory: tf.Tensor, tgtIn: tf.Tensor, opts: { causal?: boolean } = {}): DecodeResult {
-  checkIds("decode", "tgtIn", tgtIn, model);
-  return tf.tidy(() => {
-    const ty = tgtIn.shape[1] as number;
-    const selfMask = opts.causal === false ? tf.ones([ty, ty]) : blocks.causalMask(ty); // [Ty, Ty]
-    let y = embedTokens(model, tgtIn); // [B, Ty, d]
-    const selfWeights: tf.Tensor[] = [];
-    const crossWeights: tf.Tensor[] = [];
-    for (const layer of model.decoder) {
-      const r = blocks.decoderLayer(layer, y, memory, selfMask);
-      y = r.output;
-      selfWeights.push(r.selfWeights);
-      crossWeights.push(r.crossWeights);
-    }
-    const [b, , d] = y.shape as number[];
-    const h = blocks.layerNorm(y, model.decoderNorm.gamma, model.decoderNorm.beta).reshape([b * ty, d]);
-    // The output layer reuses the embedding table (weight tying): logits = h · Eᵀ + b.
-    const logits = tf.add(tf.matMul(h, model.embedding, false, true), model.outBias).reshape([b, ty, model.config.vocabSize]);
-    return { logits, selfWeights, crossWeights };
-  });
-}
-
-/** Teacher-forced forward pass: source [B, Tx] and decoder input [B, Ty] → logits [B, Ty, V] and the attention maps. */
-export function forward(blocks: Seq2SeqBlocks, model: Seq2SeqModel, src: tf.Tensor, tgtIn: tf.Tensor, opts: { causal?: boolean } = {}): DecodeResult & { encoderSelfWeights: tf.Tensor[] } {
-  return tf.tidy(() => {
-    const { memory, selfWeights } = encode(blocks, model, src);
-    return { ...decode(blocks, model, memory, tgtIn, opts), encoderSelfWeights: selfWeights };
-  });
+  return tf.tidy(() => newDecoderLayer(d, numHeads, dff, new SeedSequence(seed)) as unknown as tf.TensorContainer) as unknown as DecoderLayerParams;
 }
 
 /** Mean cross-entropy of the teacher-forced predictions against tgtOut [B, Ty] (a scalar). */
@@ -298,7 +65,9 @@ export function seq2seqLoss(blocks: Seq2SeqBlocks, model: Seq2SeqModel, batch: B
 }
 
 /**
- * Greedy decoding: start from BOS, append the most likely token, repeat `length` times.
+ * Greedy decoding of the toy task: start from BOS, append the most likely digit, repeat `length`
+ * times (every output has exactly `length` digits, so there is no end token; exercise 6.1 in
+ * notebook 06 is the general one).
  * Encodes the source once; each step re-runs the decoder on the prefix (no cache: it is short).
  * src [B, Tx] → [B, length] int32.
  */
@@ -328,18 +97,6 @@ export interface Batch {
   tgtOut: tf.Tensor;
   /** The same strings as plain arrays, for printing. */
   strings: number[][];
-}
-
-/** A small, fast, seeded generator (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

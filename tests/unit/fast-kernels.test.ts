@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { KERNELS_SOURCE_SHA256, KERNELS_WASM_BASELINE, KERNELS_WASM_RELAXED } from "../../lib/support/fast/kernels-wasm";
-import { crossEntropy, layerNorm, linear, plain, selfAttention } from "../../lib/support/fast/ops";
+import { crossEntropy, gruRecurrence, layerNorm, linear, plain, selfAttention } from "../../lib/support/fast/ops";
 import { kernelVariant, useKernelVariantForTests } from "../../lib/support/fast/wasm";
 
 const DIR = path.join(__dirname, "..", "..", "lib", "support", "fast");
@@ -43,8 +43,8 @@ describe("the committed kernels", () => {
       const m = new WebAssembly.Module(Buffer.from(b64, "base64"));
       expect(WebAssembly.Module.imports(m)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
       expect(WebAssembly.Module.exports(m).map((e) => e.name).sort()).toEqual(
-        ["adam_step", "attn_softmax", "column_sum", "copy_f32", "cross_entropy", "embedding_backward", "embedding_forward",
-          "layernorm_backward", "layernorm_forward", "matmul", "relu_backward", "softmax_backward"].sort(),
+        ["adam_step", "attention_forward", "column_sum", "copy_f32", "cross_entropy", "embedding_backward", "embedding_forward",
+          "gru_backward", "gru_forward", "layernorm_backward", "layernorm_forward", "matmul", "relu_backward", "softmax_backward"].sort(),
       );
     });
 
@@ -66,8 +66,8 @@ describe("the committed kernels", () => {
       const p = (floats: number) => 4 * floats;
       e.matmul(p(inA), p(inB), o(0), 13, 11, 9, 2, 1, 117, 0, 9, 1, 99, 0, 11, 1, 143, 0, 11, 1, 0, 3, 0);
       e.matmul(p(inA), p(inB), o(1), 13, 11, 9, 1, 1, 0, 0, 1, 13, 0, 0, 1, 9, 0, 0, 11, 1, p(inC), 0, o(7));
-      e.attn_softmax(o(0), 2, 1, 13, 11, 1, 0, 0);
       e.softmax_backward(p(inA), o(0), 26, 11);
+      e.attention_forward(p(inA), p(inB), p(inC), o(0), o(1), 2, 2, 13, 11, 6, 160, 12, 140, 12, 150, 12, 13 * 12, 12, 0.4, 1, -2, p(inA), o(7));
       e.layernorm_forward(p(inA), p(inB), p(inC), o(2), o(3), o(3) + 400, 50, 24, 1e-5);
       e.layernorm_backward(p(inA), p(inB), p(inC), p(inA), p(inB), o(4), o(5), o(5) + 400, 50, 24);
       e.column_sum(p(inA), o(6), 33, 7, 9);
@@ -77,6 +77,9 @@ describe("the committed kernels", () => {
       e.embedding_backward(4 * ints, p(inA), o(3), 64, 13, 7);
       e.cross_entropy(p(inA), 4 * ints, 64, 7, 3, o(4), o(5));
       e.adam_step(p(inA), p(inB), o(5), o(6), o(4), 77, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.1, 0.001);
+      // GRU: B 3, T 4, H 5 (xw [3,4,15], wh [5,15], bh [15], h0 [3,5], valid [3,4]); scratch after the outputs
+      e.gru_forward(p(inA), p(inB), p(inC), p(inA + 200), p(inC + 100), o(0), o(1), 3, 4, 5, o(2));
+      e.gru_backward(p(inA), o(0), o(1), p(inA + 200), p(inC + 100), p(inB), o(3), o(4), o(4) + 400, o(4) + 800, 3, 4, 5, o(5));
       expect(Array.from(f.subarray(0, out)).every((x, i) => Object.is(x, snapshot[i]))).toBe(true);
       expect(Array.from(f.subarray(out + 8 * 8192, out + 8 * 8192 + guard)).every((x, i) => Object.is(x, tail[i]))).toBe(true);
     });
@@ -101,6 +104,12 @@ describe("both builds agree with plain tfjs", () => {
         expect(tf.max(tf.abs(tf.sub(layerNorm(a, g, z), plain.layerNorm(b, g, z, 1e-5)))).dataSync()[0]).toBeLessThan(1e-4);
         const t = tf.randomUniform([4, 9], 0, 24, "int32", 3);
         expect(Math.abs(crossEntropy(a, t).dataSync()[0] - plain.crossEntropy(tf.reshape(b, [-1, 24]), tf.reshape(t, [-1]), -1).dataSync()[0])).toBeLessThan(1e-5);
+        const xw = tf.randomNormal([3, 5, 18], 0, 1, "float32", 4);
+        const wh = tf.randomNormal([6, 18], 0, 0.4, "float32", 5);
+        const bh = tf.randomNormal([18], 0, 0.4, "float32", 6);
+        const h0 = tf.randomNormal([3, 6], 0, 1, "float32", 7);
+        const valid = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0]]);
+        expect(tf.max(tf.abs(tf.sub(gruRecurrence(xw, wh, bh, h0, valid), plain.gruRecurrence(xw, wh, bh, h0, valid)))).dataSync()[0]).toBeLessThan(1e-5);
       });
     });
   }

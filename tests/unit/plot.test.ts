@@ -19,6 +19,13 @@ describe("figure builders", () => {
     expect(trace.z).toEqual([[1, 0], [0.5, 0.5]]);
     expect((trace.x as string[])[0]).not.toBe((trace.x as string[])[1]);
     expect((fig.layout.yaxis as { autorange: string }).autorange).toBe("reversed");
+    // A long column label is cut (it would be drawn on its side and take the plot's height); two
+    // cut to the same text stay apart; row labels keep their length.
+    const long = heatmap([[1, 2, 3]], { x: ["-".repeat(40), "-".repeat(30), "ok"], y: ["a sentence that is longer than twelve"] });
+    expect(long.data[0].x).toHaveLength(3);
+    expect([...(long.data[0].x as string[])[0]].length).toBe(12);
+    expect((long.data[0].x as string[])[0]).not.toBe((long.data[0].x as string[])[1]);
+    expect((long.data[0].y as string[])[0]).toBe("a sentence that is longer than twelve");
     expect(trace.colorbar).toMatchObject({ title: { text: "weight" } });
     expect(() => heatmap([[1, 2], [3]])).toThrow("rectangular");
     expect(() => heatmap([[1, 2]], { x: ["a"] })).toThrow("heatmap: x has 1 labels for 2 columns");
@@ -39,6 +46,14 @@ describe("figure builders", () => {
     expect(fig.data.map((d) => d.showscale)).toEqual([true, false, false]);
     expect((fig.layout.yaxis3 as { autorange: string }).autorange).toBe("reversed");
     expect(fig.layout.grid).toMatchObject({ rows: 2, columns: 2 });
+    // One shape: tick labels on the outer panels only (they would run into the next row's titles).
+    const shown = (axis: string) => (fig.layout[axis] as { showticklabels: boolean }).showticklabels;
+    expect(["xaxis", "xaxis2", "xaxis3"].map(shown)).toEqual([false, true, true]); // panel 2 is the bottom of its column
+    expect(["yaxis", "yaxis2", "yaxis3"].map(shown)).toEqual([true, false, true]);
+    // Different shapes: every panel keeps its ticks, and the rows move further apart for them.
+    const mixed = heatmapGrid([{ z: [[1, 2]], title: "a" }, { z: [[1], [2]], title: "b" }, { z: [[3]], title: "c" }], { cols: 2 });
+    expect(["xaxis", "xaxis2", "yaxis2"].map((a) => (mixed.layout[a] as { showticklabels: boolean }).showticklabels)).toEqual([true, true, true]);
+    expect((mixed.layout.grid as { ygap: number }).ygap).toBeGreaterThan((fig.layout.grid as { ygap: number }).ygap);
   });
 });
 

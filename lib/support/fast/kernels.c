@@ -79,7 +79,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
           v128_t v = wasm_f32x4_mul(xs[2 * r + h], valpha);
           if (acc) v = wasm_f32x4_add(v, wasm_v128_load(c));
           if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j + 4 * h));
-          if (relu) v = wasm_f32x4_max(v, zero);
+          if (relu) v = wasm_f32x4_pmax(v, zero);
           wasm_v128_store(c, v);
         }
       }
@@ -101,7 +101,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
         v128_t v = wasm_f32x4_mul(xs[r], valpha);
         if (acc) v = wasm_f32x4_add(v, wasm_v128_load(cs[r]));
         if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-        if (relu) v = wasm_f32x4_max(v, zero);
+        if (relu) v = wasm_f32x4_pmax(v, zero);
         wasm_v128_store(cs[r], v);
       }
     }
@@ -137,7 +137,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
       v128_t v = wasm_f32x4_mul(x, valpha);
       if (acc) v = wasm_f32x4_add(v, wasm_v128_load(c + j));
       if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-      if (relu) v = wasm_f32x4_max(v, zero);
+      if (relu) v = wasm_f32x4_pmax(v, zero);
       wasm_v128_store(c + j, v);
     }
     for (; j < N; j++) {
@@ -171,6 +171,8 @@ static void pack(const f32 *B, i32 sbk, i32 sbn, f32 *dst, i32 K, i32 N) {
 
 /* Rows of C per block: keeps a block's slice of C and the reused B in the L1/L2 caches. */
 #define ROW_BLOCK 64
+/* Floats of B per K chunk (64 K floats = 256 KB, within a typical L2 cache). */
+#define K_CHUNK_FLOATS 65536
 
 /*
  * C[p, q] = alpha * A[p, q] · B[p, q] (+ C) (+ bias) (relu) for p < nb1, q < nb2: a batch of
@@ -183,6 +185,7 @@ EXPORT(matmul)
 void matmul(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 K, i32 nb1, i32 nb2,
             i32 sa1, i32 sa2, i32 sam, i32 sak, i32 sb1, i32 sb2, i32 sbk, i32 sbn,
             i32 sc1, i32 sc2, i32 scm, f32 alpha, const f32 *bias, i32 flags, f32 *scratch) {
+  const i32 kb = N > 0 && K_CHUNK_FLOATS / N > 16 ? K_CHUNK_FLOATS / N : 16;
   for (i32 p = 0; p < nb1; p++) {
     for (i32 q = 0; q < nb2; q++) {
       const f32 *a = A + p * sa1 + q * sa2;
@@ -197,7 +200,16 @@ void matmul(const f32 *A, const f32 *B, f32 *C, i32 M, i32 N, i32 K, i32 nb1, i3
       }
       for (i32 i0 = 0; i0 < M; i0 += ROW_BLOCK) {
         const i32 rows = M - i0 < ROW_BLOCK ? M - i0 : ROW_BLOCK;
-        mm_block(a + i0 * sam, sam, sak, b, bk, c + i0 * scm, scm, rows, N, K, alpha, bias, flags);
+        /* K in chunks whose slice of B (kb rows of N) stays in the L2 cache while every row
+           block of A uses it: a long K (a weight gradient sums over every position of a batch)
+           otherwise streams all of B from memory once per four rows of C. The bias comes with
+           the first chunk, relu after the last, and later chunks accumulate. */
+        for (i32 k0 = 0; k0 < K; k0 += kb) {
+          const i32 kn = K - k0 < kb ? K - k0 : kb;
+          const i32 last = k0 + kn >= K;
+          const i32 f = (k0 > 0 ? FLAG_ACCUMULATE : (flags & FLAG_ACCUMULATE)) | (last ? (flags & FLAG_RELU) : 0);
+          mm_block(a + i0 * sam + k0 * sak, sam, sak, b + k0 * bk, bk, c + i0 * scm, scm, rows, N, kn, alpha, k0 == 0 ? bias : 0, f);
+        }
       }
     }
   }
@@ -242,82 +254,167 @@ static inline f32 exp_nonpos(f32 x) {
   return p * u.f;
 }
 
-/* exp(x) on four lanes for x <= 0 (as exp_nonpos; lanes below -87 give exactly 0). */
+/*
+ * exp(x) on four lanes for x <= 0 (lanes below -87 give exactly 0): the same range reduction as
+ * exp_nonpos, then Cephes' degree-5 minimax polynomial, exp(r) ≈ 1 + r + r²·p(r) (rel. error
+ * < 3e-7), with fused multiply-adds in the relaxed build: about half the instructions of the
+ * Taylor series, and softmax spends most of its time here.
+ */
 static inline v128_t exp4_nonpos(v128_t x) {
   const v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.0f));
-  x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f));
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
-  const v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f))),
-                                  wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
-  v128_t p = wasm_f32x4_splat(1.0f / 5040.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.0f));
+  /* n = round(x·log2 e) by the "magic bias" 1.5·2^23 + 127: the low bits of t then hold n + 127,
+     so shifting them into the exponent field gives 2^n (no float-to-int conversion). */
+  const v128_t magic = wasm_f32x4_splat(12583039.0f);
+  const v128_t t = MADD(x, wasm_f32x4_splat(1.44269504088896341f), magic);
+  const v128_t scale = wasm_i32x4_shl(t, 23);
+  const v128_t n = wasm_f32x4_sub(t, magic);
+  const v128_t r = MADD(n, wasm_f32x4_splat(-1.428606765330187045e-06f), MADD(n, wasm_f32x4_splat(-0.693145751953125f), x));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = MADD(p, r, wasm_f32x4_splat(1.3981999507e-3f));
+  p = MADD(p, r, wasm_f32x4_splat(8.3334519073e-3f));
+  p = MADD(p, r, wasm_f32x4_splat(4.1665795894e-2f));
+  p = MADD(p, r, wasm_f32x4_splat(1.6666665459e-1f));
+  p = MADD(p, r, wasm_f32x4_splat(5.0000001201e-1f));
+  p = MADD(p, wasm_f32x4_mul(r, r), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
   return wasm_v128_andnot(wasm_f32x4_mul(p, scale), tiny);
 }
 
 /*
- * Attention weights in place: S [nb, H, Tq, Tk] (contiguous) of raw scores becomes
- * P = softmax over keys, with blocked keys at exactly 0. Blocked: key j > i + causalOffset when
- * causal (query i sits at position i + causalOffset among the keys), and keys whose keyValid
- * entry is 0 (keyValid [nb, Tk], shared by the H heads; null = all valid). A query with no
- * allowed key gets all-zero weights (the course's convention for fully masked rows).
+ * One row of attention weights in place: row [Tk] of raw scores becomes softmax over its first
+ * `limit` keys minus those whose valid entry is 0 (valid may be null); keys from `limit` on are 0.
+ * A row with no allowed key becomes all zeros.
  */
-EXPORT(attn_softmax)
-void attn_softmax(f32 *S, i32 nb, i32 H, i32 Tq, i32 Tk, i32 causal, i32 causalOffset, const f32 *keyValid) {
+static void softmax_row(f32 *row, i32 Tk, i32 limit, const f32 *valid) {
   const v128_t lowest = wasm_f32x4_splat(-3.4e38f);
   const v128_t zero = wasm_f32x4_splat(0.0f);
+  /* Row maximum over the allowed keys (blocked ones read as -3.4e38). */
+  v128_t vmx = lowest;
+  i32 j = 0;
+  for (; j + 4 <= limit; j += 4) {
+    v128_t v = wasm_v128_load(row + j);
+    if (valid) v = wasm_v128_bitselect(v, lowest, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
+    vmx = wasm_f32x4_pmax(vmx, v);
+  }
+  f32 mx = wasm_f32x4_extract_lane(vmx, 0);
+  for (int l = 1; l < 4; l++) {
+    const f32 e = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
+    if (e > mx) mx = e;
+  }
+  for (; j < limit; j++) {
+    if (valid && valid[j] == 0.0f) continue;
+    if (row[j] > mx) mx = row[j];
+  }
+  if (mx <= -3.0e38f) { /* no allowed key */
+    for (j = 0; j < Tk; j++) row[j] = 0.0f;
+    return;
+  }
+  const v128_t vm = wasm_f32x4_splat(mx);
+  v128_t vsum = zero;
+  for (j = 0; j + 4 <= limit; j += 4) {
+    v128_t e = exp4_nonpos(wasm_f32x4_sub(wasm_v128_load(row + j), vm));
+    if (valid) e = wasm_v128_and(e, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
+    wasm_v128_store(row + j, e);
+    vsum = wasm_f32x4_add(vsum, e);
+  }
+  f32 sum = hsum(vsum);
+  for (; j < limit; j++) {
+    const f32 e = (valid && valid[j] == 0.0f) ? 0.0f : exp_nonpos(row[j] - mx);
+    row[j] = e;
+    sum += e;
+  }
+  const f32 inv = 1.0f / sum;
+  const v128_t vinv = wasm_f32x4_splat(inv);
+  for (j = 0; j + 4 <= limit; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), vinv));
+  for (; j < limit; j++) row[j] *= inv;
+  for (j = limit; j < Tk; j++) row[j] = 0.0f;
+}
+
+/* Keys a causal query row i may see: i + causalOffset + 1, clamped to [0, Tk]. */
+static inline i32 causal_limit(i32 i, i32 causalOffset, i32 Tk) {
+  const i32 l = i + causalOffset + 1;
+  return l < 0 ? 0 : l > Tk ? Tk : l;
+}
+
+/*
+ * Copies columns [0, N) of B[k, n] (strides sbk, sbn) into panels of 8 columns: panel q holds
+ * columns 8q..8q+7 as a contiguous [K, 8] block (dst + 8·K·q), the last one zero-padded. A tile
+ * of the product then reads its slice of B sequentially, whatever B's row stride: no cache-set
+ * conflicts from power-of-two strides (a [64, 512] B has rows 2 KB apart).
+ */
+static void pack_panels(const f32 *B, i32 sbk, i32 sbn, f32 *dst, i32 K, i32 N) {
+  for (i32 j0 = 0; j0 < N; j0 += 8) {
+    f32 *panel = dst + j0 * K;
+    const i32 w = N - j0 < 8 ? N - j0 : 8;
+    for (i32 k = 0; k < K; k++) {
+      const f32 *src = B + k * sbk + j0 * sbn;
+      f32 *d = panel + 8 * k;
+      i32 c = 0;
+      if (sbn == 1 && w == 8) {
+        wasm_v128_store(d, wasm_v128_load(src));
+        wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+        continue;
+      }
+      for (; c < w; c++) d[c] = src[c * sbn];
+      for (; c < 8; c++) d[c] = 0.0f;
+    }
+  }
+}
+
+/*
+ * C[M, N] = alpha·A·B (+ C) from A (strides sam, sak) and the first K rows of B packed by
+ * pack_panels with packedK rows per panel.
+ */
+static void mm_panels(const f32 *A, i32 sam, i32 sak, const f32 *Bp, i32 packedK, f32 *C, i32 scm, i32 M, i32 N, i32 K, f32 alpha, i32 flags) {
+  for (i32 j0 = 0; j0 < N; j0 += 8) {
+    const i32 w = N - j0 < 8 ? N - j0 : 8;
+    mm_block(A, sam, sak, Bp + j0 * packedK, 8, C + j0, scm, M, w, K, alpha, 0, flags);
+  }
+}
+
+/* Query rows per block of the fused attention: a block's scores [64, Tk] stay in the L2 cache. */
+#define ATT_ROWS 64
+
+/*
+ * Attention forward, fused and blocked: for each (batch, head) and block of 64 queries,
+ * S = scale·Q·Kᵀ, P = masked softmax(S) (written to P [nb, H, Tq, Tk], kept for the backward
+ * pass), O = P·V, while the block's scores are still in the cache. Q, K, V are heads of strided
+ * sources: element (b, i, head h, c) of Q is Q[b·sqb + i·sqr + h·dh + c] (same for K, V; O's
+ * strides sob, sor). Causal blocks skip the keys no query of the block can see. Masks: key j is blocked
+ * when causal and j > i + causalOffset (query i sits at position i + causalOffset among the keys), or
+ * when keyValid[b, j] is 0 (keyValid [nb, Tk], null = all valid); a query with no allowed key gets
+ * all-zero weights and output. scratch: dh·⌈Tk⌉₈ + Tk·⌈dh⌉₈ floats (K and V of one head, packed in panels;
+ * ⌈x⌉₈ is x rounded up to a multiple of 8).
+ */
+EXPORT(attention_forward)
+void attention_forward(const f32 *Q, const f32 *K, const f32 *V, f32 *P, f32 *O, i32 nb, i32 H, i32 Tq, i32 Tk, i32 dh,
+                       i32 sqb, i32 sqr, i32 skb, i32 skr, i32 svb, i32 svr, i32 sob, i32 sor, f32 scale,
+                       i32 causal, i32 causalOffset, const f32 *keyValid, f32 *scratch) {
+  const i32 tk8 = (Tk + 7) & ~7;
+  f32 *kp = scratch;             /* Kᵀ [dh, Tk] in panels of 8 keys */
+  f32 *vp = scratch + dh * tk8;  /* V [Tk, dh] in panels of 8 columns */
   for (i32 b = 0; b < nb; b++) {
     const f32 *valid = keyValid ? keyValid + b * Tk : 0;
     for (i32 h = 0; h < H; h++) {
-      for (i32 i = 0; i < Tq; i++) {
-        f32 *row = S + ((b * H + h) * Tq + i) * Tk;
-        const i32 limit = causal ? (i + causalOffset + 1 < Tk ? (i + causalOffset + 1 > 0 ? i + causalOffset + 1 : 0) : Tk) : Tk;
-        /* Row maximum over the allowed keys (blocked ones read as -3.4e38). */
-        v128_t vmx = lowest;
-        i32 j = 0;
-        for (; j + 4 <= limit; j += 4) {
-          v128_t v = wasm_v128_load(row + j);
-          if (valid) v = wasm_v128_bitselect(v, lowest, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
-          vmx = wasm_f32x4_max(vmx, v);
+      const f32 *q = Q + b * sqb + h * dh, *k = K + b * skb + h * dh, *v = V + b * svb + h * dh;
+      f32 *o = O + b * sob + h * dh;
+      f32 *p = P + (b * H + h) * Tq * Tk;
+      pack_panels(k, 1, skr, kp, dh, Tk);
+      pack_panels(v, svr, 1, vp, Tk, dh);
+      for (i32 i0 = 0; i0 < Tq; i0 += ATT_ROWS) {
+        const i32 rows = Tq - i0 < ATT_ROWS ? Tq - i0 : ATT_ROWS;
+        /* Keys any query of this block may see. */
+        const i32 keys = causal ? causal_limit(i0 + rows - 1, causalOffset, Tk) : Tk;
+        f32 *pb = p + i0 * Tk;
+        if (keys > 0) mm_panels(q + i0 * sqr, sqr, 1, kp, dh, pb, Tk, rows, keys, dh, scale, 0);
+        for (i32 i = 0; i < rows; i++) {
+          softmax_row(pb + i * Tk, Tk, causal ? causal_limit(i0 + i, causalOffset, Tk) : Tk, valid);
         }
-        f32 mx = wasm_f32x4_extract_lane(vmx, 0);
-        for (int l = 1; l < 4; l++) {
-          const f32 e = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
-          if (e > mx) mx = e;
+        if (keys > 0) {
+          mm_panels(pb, Tk, 1, vp, Tk, o + i0 * sor, sor, rows, dh, keys, 1.0f, 0);
+        } else {
+          for (i32 i = 0; i < rows; i++) for (i32 c = 0; c < dh; c++) o[(i0 + i) * sor + c] = 0.0f;
         }
-        for (; j < limit; j++) {
-          if (valid && valid[j] == 0.0f) continue;
-          if (row[j] > mx) mx = row[j];
-        }
-        if (mx <= -3.0e38f) { /* no allowed key */
-          for (j = 0; j < Tk; j++) row[j] = 0.0f;
-          continue;
-        }
-        const v128_t vm = wasm_f32x4_splat(mx);
-        v128_t vsum = zero;
-        for (j = 0; j + 4 <= limit; j += 4) {
-          v128_t e = exp4_nonpos(wasm_f32x4_sub(wasm_v128_load(row + j), vm));
-          if (valid) e = wasm_v128_and(e, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
-          wasm_v128_store(row + j, e);
-          vsum = wasm_f32x4_add(vsum, e);
-        }
-        f32 sum = hsum(vsum);
-        for (; j < limit; j++) {
-          const f32 e = (valid && valid[j] == 0.0f) ? 0.0f : exp_nonpos(row[j] - mx);
-          row[j] = e;
-          sum += e;
-        }
-        const f32 inv = 1.0f / sum;
-        const v128_t vinv = wasm_f32x4_splat(inv);
-        for (j = 0; j + 4 <= limit; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), vinv));
-        for (; j < limit; j++) row[j] *= inv;
-        for (j = limit; j < Tk; j++) row[j] = 0.0f;
       }
     }
   }
@@ -563,4 +660,154 @@ void adam_step(const f32 *p, const f32 *g, f32 *m, f32 *v, f32 *p_out, i32 n, f3
     const f32 denom = __builtin_sqrtf(v[i]) * rbc2 + eps;
     p_out[i] = p[i] * decay - step * m[i] / denom;
   }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * GRU recurrence (PyTorch's gates, r | z | n columns): for each step t, with hw = h·Wh + bh,
+ *   r = σ(xw_r + hw_r), z = σ(xw_z + hw_z), n = tanh(xw_n + r ⊙ hw_n), h' = n + z ⊙ (h − n),
+ * and at padding steps (valid = 0) the state is carried over: h_t = h + valid·(h' − h).
+ * The input projections xw [B, T, 3H] (bias included) come precomputed; the steps run here, one
+ * recurrent product per step, with no tfjs kernel in between.
+ */
+
+static inline v128_t sigmoid4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  const v128_t e = exp4_nonpos(wasm_f32x4_neg(wasm_f32x4_abs(x))); /* exp(-|x|) */
+  const v128_t pos = wasm_f32x4_div(one, wasm_f32x4_add(one, e)); /* σ(|x|) */
+  return wasm_v128_bitselect(pos, wasm_f32x4_sub(one, pos), wasm_f32x4_ge(x, wasm_f32x4_splat(0.0f)));
+}
+
+static inline v128_t tanh4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  const v128_t e = exp4_nonpos(wasm_f32x4_mul(wasm_f32x4_abs(x), wasm_f32x4_splat(-2.0f))); /* exp(-2|x|) */
+  const v128_t t = wasm_f32x4_div(wasm_f32x4_sub(one, e), wasm_f32x4_add(one, e)); /* tanh(|x|) */
+  return wasm_v128_bitselect(t, wasm_f32x4_neg(t), wasm_f32x4_ge(x, wasm_f32x4_splat(0.0f)));
+}
+
+static inline f32 sigmoid1(f32 x) {
+  const f32 e = exp_nonpos(x >= 0 ? -x : x);
+  const f32 pos = 1.0f / (1.0f + e);
+  return x >= 0 ? pos : 1.0f - pos;
+}
+
+static inline f32 tanh1(f32 x) {
+  const f32 ax = x >= 0 ? x : -x;
+  const f32 e = exp_nonpos(-2.0f * ax);
+  const f32 t = (1.0f - e) / (1.0f + e);
+  return x >= 0 ? t : -t;
+}
+
+/*
+ * Forward over T steps. xw [B, T, 3H], wh [H, 3H], bh [3H], h0 [B, H], valid [B, T] (1 = real
+ * step) → states [B, T, H] and, for the backward pass, saved [B, T, 4H] = r | z | n | hw_n.
+ * scratch: B·3H floats.
+ */
+EXPORT(gru_forward)
+void gru_forward(const f32 *xw, const f32 *wh, const f32 *bh, const f32 *h0, const f32 *valid,
+                 f32 *states, f32 *saved, i32 B, i32 T, i32 H, f32 *scratch) {
+  const i32 H3 = 3 * H, H4 = 4 * H;
+  f32 *hw = scratch;
+  for (i32 t = 0; t < T; t++) {
+    const f32 *hp = t == 0 ? h0 : states + (t - 1) * H; /* previous states, rows hs apart */
+    const i32 hs = t == 0 ? H : T * H;
+    matmul(hp, wh, hw, B, H3, H, 1, 1, 0, 0, hs, 1, 0, 0, H3, 1, 0, 0, H3, 1.0f, bh, 0, 0);
+    for (i32 b = 0; b < B; b++) {
+      const f32 *x = xw + (b * T + t) * H3, *g = hw + b * H3, *h = hp + b * hs;
+      f32 *out = states + (b * T + t) * H, *sv = saved + (b * T + t) * H4;
+      const f32 v = valid[b * T + t];
+      const v128_t vv = wasm_f32x4_splat(v);
+      i32 j = 0;
+      for (; j + 4 <= H; j += 4) {
+        const v128_t r = sigmoid4(wasm_f32x4_add(wasm_v128_load(x + j), wasm_v128_load(g + j)));
+        const v128_t z = sigmoid4(wasm_f32x4_add(wasm_v128_load(x + H + j), wasm_v128_load(g + H + j)));
+        const v128_t hn = wasm_v128_load(g + 2 * H + j);
+        const v128_t n = tanh4(wasm_f32x4_add(wasm_v128_load(x + 2 * H + j), wasm_f32x4_mul(r, hn)));
+        const v128_t hv = wasm_v128_load(h + j);
+        const v128_t next = wasm_f32x4_add(n, wasm_f32x4_mul(z, wasm_f32x4_sub(hv, n)));
+        wasm_v128_store(out + j, wasm_f32x4_add(hv, wasm_f32x4_mul(vv, wasm_f32x4_sub(next, hv))));
+        wasm_v128_store(sv + j, r);
+        wasm_v128_store(sv + H + j, z);
+        wasm_v128_store(sv + 2 * H + j, n);
+        wasm_v128_store(sv + 3 * H + j, hn);
+      }
+      for (; j < H; j++) {
+        const f32 r = sigmoid1(x[j] + g[j]), z = sigmoid1(x[H + j] + g[H + j]), hn = g[2 * H + j];
+        const f32 n = tanh1(x[2 * H + j] + r * hn);
+        const f32 next = n + z * (h[j] - n);
+        out[j] = h[j] + v * (next - h[j]);
+        sv[j] = r;
+        sv[H + j] = z;
+        sv[2 * H + j] = n;
+        sv[3 * H + j] = hn;
+      }
+    }
+  }
+}
+
+/*
+ * Backward through time. dstates [B, T, H] (the gradient of every state), states and saved
+ * from gru_forward, h0, valid, wh → dxw [B, T, 3H], dwh [H, 3H], dbh [3H], dh0 [B, H].
+ * scratch: 3H·H (whᵀ) + B·T·3H (gradients of hw) + B·T·H (previous states) + B·H floats.
+ */
+EXPORT(gru_backward)
+void gru_backward(const f32 *dstates, const f32 *states, const f32 *saved, const f32 *h0, const f32 *valid, const f32 *wh,
+                  f32 *dxw, f32 *dwh, f32 *dbh, f32 *dh0, i32 B, i32 T, i32 H, f32 *scratch) {
+  const i32 H3 = 3 * H, H4 = 4 * H;
+  f32 *whT = scratch;             /* [3H, H] */
+  f32 *dhw = whT + H3 * H;        /* [B, T, 3H] */
+  f32 *prev = dhw + B * T * H3;   /* [B, T, H]: the state each step started from */
+  f32 *carry = prev + B * T * H;  /* [B, H]: gradient flowing into the previous state */
+  pack(wh, 1, H3, whT, H3, H);    /* whT[k, n] = wh[n, k] */
+  for (i32 b = 0; b < B; b++) {
+    copy_f32(h0 + b * H, prev + b * T * H, H);
+    if (T > 1) copy_f32(states + b * T * H, prev + b * T * H + H, (T - 1) * H);
+  }
+  for (i32 i = 0; i < B * H; i++) carry[i] = 0.0f;
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  for (i32 t = T - 1; t >= 0; t--) {
+    for (i32 b = 0; b < B; b++) {
+      const i32 bt = b * T + t;
+      const f32 *dy = dstates + bt * H, *sv = saved + bt * H4, *h = prev + bt * H;
+      f32 *c = carry + b * H, *dx = dxw + bt * H3, *dg = dhw + bt * H3;
+      const f32 v = valid[bt];
+      const v128_t vv = wasm_f32x4_splat(v), keep = wasm_f32x4_splat(1.0f - v);
+      i32 j = 0;
+      for (; j + 4 <= H; j += 4) {
+        const v128_t d = wasm_f32x4_add(wasm_v128_load(dy + j), wasm_v128_load(c + j));
+        const v128_t dn_ = wasm_f32x4_mul(vv, d); /* gradient of the new state h' */
+        const v128_t r = wasm_v128_load(sv + j), z = wasm_v128_load(sv + H + j);
+        const v128_t n = wasm_v128_load(sv + 2 * H + j), hn = wasm_v128_load(sv + 3 * H + j);
+        const v128_t dnPre = wasm_f32x4_mul(wasm_f32x4_mul(dn_, wasm_f32x4_sub(one, z)), wasm_f32x4_sub(one, wasm_f32x4_mul(n, n)));
+        const v128_t dzPre = wasm_f32x4_mul(wasm_f32x4_mul(dn_, wasm_f32x4_sub(wasm_v128_load(h + j), n)), wasm_f32x4_mul(z, wasm_f32x4_sub(one, z)));
+        const v128_t drPre = wasm_f32x4_mul(wasm_f32x4_mul(dnPre, hn), wasm_f32x4_mul(r, wasm_f32x4_sub(one, r)));
+        wasm_v128_store(dx + j, drPre);
+        wasm_v128_store(dx + H + j, dzPre);
+        wasm_v128_store(dx + 2 * H + j, dnPre);
+        wasm_v128_store(dg + j, drPre);
+        wasm_v128_store(dg + H + j, dzPre);
+        wasm_v128_store(dg + 2 * H + j, wasm_f32x4_mul(dnPre, r));
+        wasm_v128_store(c + j, wasm_f32x4_add(wasm_f32x4_mul(keep, d), wasm_f32x4_mul(dn_, z)));
+      }
+      for (; j < H; j++) {
+        const f32 d = dy[j] + c[j], dn_ = v * d;
+        const f32 r = sv[j], z = sv[H + j], n = sv[2 * H + j], hn = sv[3 * H + j];
+        const f32 dnPre = dn_ * (1.0f - z) * (1.0f - n * n);
+        const f32 dzPre = dn_ * (h[j] - n) * z * (1.0f - z);
+        const f32 drPre = dnPre * hn * r * (1.0f - r);
+        dx[j] = drPre;
+        dx[H + j] = dzPre;
+        dx[2 * H + j] = dnPre;
+        dg[j] = drPre;
+        dg[H + j] = dzPre;
+        dg[2 * H + j] = dnPre * r;
+        c[j] = (1.0f - v) * d + dn_ * z;
+      }
+    }
+    /* carry += dhw_t · whᵀ: the recurrent product's gradient into the previous state */
+    matmul(dhw + t * H3, whT, carry, B, H, H3, 1, 1, 0, 0, T * H3, 1, 0, 0, H, 1, 0, 0, H, 1.0f, 0, FLAG_ACCUMULATE, 0);
+  }
+  copy_f32(carry, dh0, B * H);
+  /* dwh = Σ_t prev_tᵀ · dhw_t over every (b, t): one product with prev read transposed */
+  matmul(prev, dhw, dwh, H, H3, B * T, 1, 1, 0, 0, 1, H, 0, 0, H3, 1, 0, 0, H3, 1.0f, 0, 0, 0);
+  column_sum(dhw, dbh, B * T, H3, H3);
 }

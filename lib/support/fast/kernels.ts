@@ -221,22 +221,18 @@ interface AttentionDims {
   scale: number;
 }
 
-/** S = scale·Q·Kᵀ, P = masked softmax(S) into p; O = P·V into o ([B, Tq, h·dh]). */
+/**
+ * S = scale·Q·Kᵀ, P = masked softmax(S) into p; O = P·V into o ([B, Tq, h·dh]): one fused kernel,
+ * blocked by 64 queries so that a block's scores are multiplied by V while still in the cache.
+ */
 function attentionForward(k: KernelExports, backend: WasmBackend, q: Part, kk: Part, v: Part, dims: AttentionDims, p: number, o: number, causal: boolean, keyValid: number): void {
   const { b, h, dh, tq, tk, scale } = dims;
-  withScratch(backend, dh * tk, (scratch) => {
-    // Q·Kᵀ per (batch, head): K read transposed (packed per head into scratch).
-    k.matmul(q.ptr + 4 * q.off, kk.ptr + 4 * kk.off, p, tq, tk, dh, b, h,
-      q.rows * q.width, dh, q.width, 1,
-      kk.rows * kk.width, dh, 1, kk.width,
-      h * tq * tk, tq * tk, tk, scale, 0, 0, scratch);
-  });
-  k.attn_softmax(p, b, h, tq, tk, causal ? 1 : 0, tk - tq, keyValid);
-  // O[b, :, head] = P·V
-  k.matmul(p, v.ptr + 4 * v.off, o, tq, dh, tk, b, h,
-    h * tq * tk, tq * tk, tk, 1,
-    v.rows * v.width, dh, v.width, 1,
-    tq * h * dh, dh, h * dh, 1, 0, 0, 0);
+  const up8 = (x: number) => Math.ceil(x / 8) * 8;
+  withScratch(backend, dh * up8(tk) + tk * up8(dh), (scratch) =>
+    k.attention_forward(q.ptr + 4 * q.off, kk.ptr + 4 * kk.off, v.ptr + 4 * v.off, p, o, b, h, tq, tk, dh,
+      q.rows * q.width, q.width, kk.rows * kk.width, kk.width, v.rows * v.width, v.width, tq * h * dh, h * dh,
+      scale, causal ? 1 : 0, tk - tq, keyValid, scratch),
+  );
 }
 
 /** Gradients into the (strided) dq, dk, dv parts from dO [B, Tq, h·dh] and the saved P. */
@@ -452,6 +448,47 @@ register("LabAdamStep", (k, backend, { p, g, m, v }, attrs) => {
   k.adam_step(ptr(backend, p), ptr(backend, g), ptr(backend, m), ptr(backend, v), ptr(backend, out), size(p.shape),
     a.lr, a.beta1, a.beta2, a.eps, a.weightDecay, a.bc1, a.bc2);
   return out;
+});
+
+// -------------------------------------------------------------------------------------------
+// GRU recurrence over T steps: xw [B, T, 3H] (input projections, bias included), wh [H, 3H],
+// bh [3H], h0 [B, H], valid [B, T] → [states [B, T, H], saved [B, T, 4H]] (saved: the gates,
+// for the backward pass). One kernel call runs every step.
+
+register("LabGru", (k, backend, { xw, wh, bh, h0, valid }) => {
+  const [b, t, h3] = xw.shape;
+  const h = h3 / 3;
+  const states = backend.makeOutput([b, t, h], "float32");
+  const saved = backend.makeOutput([b, t, 4 * h], "float32");
+  withScratch(backend, b * h3, (scratch) =>
+    k.gru_forward(ptr(backend, xw), ptr(backend, wh), ptr(backend, bh), ptr(backend, h0), ptr(backend, valid), ptr(backend, states), ptr(backend, saved), b, t, h, scratch),
+  );
+  return [states, saved];
+});
+
+register("LabGruBackward", (k, backend, { dstates, states, saved, h0, valid, wh }) => {
+  const [b, t, h] = states.shape;
+  const dxw = backend.makeOutput([b, t, 3 * h], "float32");
+  const dwh = backend.makeOutput([h, 3 * h], "float32");
+  const dbh = backend.makeOutput([3 * h], "float32");
+  const dh0 = backend.makeOutput([b, h], "float32");
+  withScratch(backend, 3 * h * h + b * t * 3 * h + b * t * h + b * h, (scratch) =>
+    k.gru_backward(ptr(backend, dstates), ptr(backend, states), ptr(backend, saved), ptr(backend, h0), ptr(backend, valid), ptr(backend, wh),
+      ptr(backend, dxw), ptr(backend, dwh), ptr(backend, dbh), ptr(backend, dh0), b, t, h, scratch),
+  );
+  return [dxw, dwh, dbh, dh0];
+});
+
+registerGrad({
+  kernelName: "LabGru",
+  inputsToSave: ["wh", "h0", "valid"],
+  outputsToSave: [true, true],
+  gradFunc: (dys, saved) => {
+    const [wh, h0, valid, states, gates] = saved;
+    const dstates = (dys as tf.Tensor[])[0];
+    const [dxw, dwh, dbh, dh0] = run("LabGruBackward", { dstates, states, saved: gates, h0, valid, wh }) as tf.Tensor[];
+    return { xw: () => dxw, wh: () => dwh, bh: () => dbh, h0: () => dh0, valid: () => tf.zerosLike(valid) };
+  },
 });
 
 export { run as runLabKernel };

@@ -33,6 +33,34 @@ export const plain = {
   embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     return tf.matMul(tf.oneHot(ids, table.shape[0]), table);
   },
+  /** The GRU recurrence of gruRecurrence, step by step in tfjs ops (gates r | z | n, PyTorch's form). */
+  gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: tf.Tensor, valid: tf.Tensor): tf.Tensor {
+    const t = xw.shape[1] as number;
+    const steps = tf.unstack(xw, 1); // T × [B, 3H]
+    const keep = tf.unstack(tf.expandDims(valid, 2), 1); // T × [B, 1]
+    const states: tf.Tensor[] = [];
+    let h = h0;
+    for (let i = 0; i < t; i++) {
+      const next = plain.gruStep(steps[i], tf.add(tf.matMul(h, wh), bh), h);
+      h = tf.add(h, tf.mul(keep[i], tf.sub(next, h))); // padding (valid 0): the state carries over
+      states.push(h);
+    }
+    return tf.stack(states, 1);
+  },
+  /**
+   * One GRU step from the two projections xw = x·Wx + bx and hw = h·Wh + bh, each [B, 3H], and
+   * the state h [B, H]: r = σ(xw_r + hw_r), z = σ(xw_z + hw_z), n = tanh(xw_n + r ⊙ hw_n),
+   * h' = (1 − z) ⊙ n + z ⊙ h.
+   */
+  gruStep(xw: tf.Tensor, hw: tf.Tensor, h: tf.Tensor): tf.Tensor {
+    const n = h.shape[1] as number;
+    const [xr, xz, xn] = tf.split(xw, [n, n, n], 1);
+    const [hr, hz, hn] = tf.split(hw, [n, n, n], 1);
+    const r = tf.sigmoid(tf.add(xr, hr));
+    const z = tf.sigmoid(tf.add(xz, hz));
+    const cand = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+    return tf.add(cand, tf.mul(z, tf.sub(h, cand))); // (1 − z)·n + z·h
+  },
   /** logits [N, V], targets int32 [N]. */
   crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex: number): tf.Scalar {
     const logp = tf.logSoftmax(logits);
@@ -41,6 +69,22 @@ export const plain = {
     return tf.div(tf.neg(tf.sum(tf.mul(picked, keep))), tf.maximum(tf.sum(keep), 1)) as tf.Scalar;
   },
 };
+
+// Every model-level op below counts its calls in one process-wide counter (on globalThis, so the
+// copy of this module that the grader stages with a submission counts into the same one). The
+// grader reads it to tell an exercise built from the student's own functions from one that hands
+// the work to the fast path (gptForwardFast, decodeStepFast, the fast layers). fast.matMul is not
+// counted: the reference solutions' batchMatMul (lib/support/ops.ts) runs on it.
+const CALLS = Symbol.for("attention-lab.fast-path-calls");
+
+/** How many fast-path ops (linear, layerNorm, attention, embedding, crossEntropy) this process has run so far. */
+export function fastPathCalls(): number {
+  return ((globalThis as Record<symbol, unknown>)[CALLS] as number | undefined) ?? 0;
+}
+
+function counted(): void {
+  (globalThis as Record<symbol, unknown>)[CALLS] = fastPathCalls() + 1;
+}
 
 function float32(fn: string, arg: string, t: tf.Tensor, rank?: number): void {
   if (!(t instanceof tf.Tensor)) throw new LabInputError(`${fn}: argument "${arg}" must be a tf.Tensor`);
@@ -104,6 +148,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor, opts: Linea
  */
 export function linearParts(x: tf.Tensor, ws: readonly tf.Tensor[], biases?: readonly (tf.Tensor | undefined)[], opts: LinearOptions = {}): tf.Tensor {
   const fn = "fast.linear";
+  counted();
   float32(fn, "x", x);
   if (ws.length < 1 || ws.length > MAX_LINEAR_PARTS) throw new LabInputError(`${fn}: give 1 to ${MAX_LINEAR_PARTS} weight matrices, got ${ws.length}`);
   ws.forEach((w, i) => float32(fn, `w${i}`, w, 2));
@@ -146,6 +191,7 @@ export function linearParts(x: tf.Tensor, ws: readonly tf.Tensor[], biases?: rea
 /** Layer norm over the last axis: gamma ⊙ (x − mean)/sqrt(var + eps) + beta (biased variance). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
   const fn = "fast.layerNorm";
+  counted();
   float32(fn, "x", x);
   float32(fn, "gamma", gamma, 1);
   float32(fn, "beta", beta, 1);
@@ -211,6 +257,7 @@ function checkKeyValid(fn: string, keyValid: tf.Tensor | undefined, b: number, t
  */
 export function selfAttention(qkv: tf.Tensor, numHeads: number, opts: AttentionMaskOptions = {}): FastAttentionResult {
   const fn = "fast.selfAttention";
+  counted();
   float32(fn, "qkv", qkv, 3);
   const [b, t, w3] = qkv.shape;
   if (w3 % 3 !== 0 || (w3 / 3) % numHeads !== 0) throw new LabInputError(`${fn}: qkv ${fmtShape(qkv.shape)} must be [B, T, 3d] with d divisible by numHeads = ${numHeads}`);
@@ -232,6 +279,7 @@ export function selfAttention(qkv: tf.Tensor, numHeads: number, opts: AttentionM
  */
 export function crossAttention(q: tf.Tensor, kv: tf.Tensor, numHeads: number, opts: AttentionMaskOptions = {}): FastAttentionResult {
   const fn = "fast.crossAttention";
+  counted();
   float32(fn, "q", q, 3);
   float32(fn, "kv", kv, 3);
   const [b, , d] = q.shape;
@@ -252,6 +300,7 @@ export function crossAttention(q: tf.Tensor, kv: tf.Tensor, numHeads: number, op
 /** Embedding lookup: table [V, d], ids int32 [...] → [..., d], with a gradient on wasm. */
 export function embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const fn = "fast.embedding";
+  counted();
   float32(fn, "table", table, 2);
   int32(fn, "ids", ids);
   const [v, d] = table.shape;
@@ -268,6 +317,7 @@ export function embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
  */
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex = -1): tf.Scalar {
   const fn = "fast.crossEntropy";
+  counted();
   float32(fn, "logits", logits);
   int32(fn, "targets", targets);
   const v = logits.shape[logits.rank - 1];
@@ -280,5 +330,80 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex 
     if (!fastAvailable()) return plain.crossEntropy(flatLogits, flatTargets, ignoreIndex);
     const [loss] = runLabKernel("LabCrossEntropy", { logits: flatLogits, targets: flatTargets }, { ignoreIndex }) as tf.Tensor[];
     return loss as tf.Scalar;
+  });
+}
+
+/**
+ * The GRU recurrence over a whole sequence: input projections xw [B, T, 3H] (x·Wx + bx for every
+ * step, gates r | z | n), recurrent weights wh [H, 3H] and bias bh [3H], initial state h0 [B, H],
+ * valid [B, T] float32 (1 = a real step; at 0 the state is carried over unchanged) → the states
+ * [B, T, H]. On wasm every step runs inside one kernel call, and so does the backward pass
+ * through time; elsewhere it is plain.gruRecurrence.
+ */
+export function gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: tf.Tensor, valid: tf.Tensor): tf.Tensor {
+  const fn = "fast.gruRecurrence";
+  float32(fn, "xw", xw, 3);
+  float32(fn, "wh", wh, 2);
+  float32(fn, "bh", bh, 1);
+  float32(fn, "h0", h0, 2);
+  float32(fn, "valid", valid, 2);
+  const [b, t, h3] = xw.shape;
+  const h = wh.shape[0];
+  if (h3 !== 3 * h || wh.shape[1] !== 3 * h || bh.shape[0] !== 3 * h) {
+    throw new LabInputError(`${fn}: xw ${fmtShape(xw.shape)}, wh ${fmtShape(wh.shape)} and bh ${fmtShape(bh.shape)} must be [B, T, 3H], [H, 3H] and [3H]`);
+  }
+  if (h0.shape[0] !== b || h0.shape[1] !== h) throw new LabInputError(`${fn}: h0 ${fmtShape(h0.shape)} must be [B, H] = [${b},${h}]`);
+  if (valid.shape[0] !== b || valid.shape[1] !== t) throw new LabInputError(`${fn}: valid ${fmtShape(valid.shape)} must be [B, T] = [${b},${t}]`);
+  return tf.tidy(() => {
+    if (!fastAvailable()) return plain.gruRecurrence(xw, wh, bh, h0, valid);
+    const [states] = runLabKernel("LabGru", { xw, wh, bh, h0, valid }) as tf.Tensor[];
+    return states;
+  });
+}
+
+/**
+ * The gradient of a stride-1 "same" convolution from two more forward convolutions (tfjs-wasm can
+ * run tf.conv2d but has no kernel for its filter gradient, Conv2DBackpropFilter):
+ *   dx = conv2d(dy, the filter turned by 180° with C and F swapped, "same")
+ *   dw[a, b, c, f] = Σ over images and pixels of x_padded[·, i + a, j + b, c] · dy[·, i, j, f],
+ *        which is conv2d of x_padded (C as the batch, images as channels) with dy as the filter.
+ */
+const convSame = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same"),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor4D;
+      const [xs, ws] = saved as tf.Tensor4D[];
+      const r = (ws.shape[0] - 1) / 2;
+      const flipped = tf.reverse(tf.transpose(ws, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D; // [k, k, F, C]
+      const dx = tf.conv2d(g, flipped, 1, "same");
+      const xp = tf.transpose(tf.pad(xs, [[0, 0], [r, r], [r, r], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D; // [C, H+2r, W+2r, B]
+      const dw = tf.transpose(tf.conv2d(xp, tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid"), [1, 2, 0, 3]); // [k, k, C, F]
+      return [dx, dw];
+    },
+  };
+});
+
+/**
+ * Stride-1 convolution with "same" (zero) padding, plus bias: x [B, H, W, C], w [k, k, C, F]
+ * (tf.conv2d's filter layout, k odd), bias [F] → [B, H, W, F]. Equal to tf.conv2d(x, w, 1,
+ * "same") + bias, and differentiable on wasm too (see convSame).
+ */
+export function conv2d(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const fn = "fast.conv2d";
+  float32(fn, "x", x, 4);
+  float32(fn, "w", w, 4);
+  const [k, k2, c, f] = w.shape;
+  if (k !== k2 || k % 2 !== 1) throw new LabInputError(`${fn}: w ${fmtShape(w.shape)} must be [k, k, C, F] with k odd`);
+  if (x.shape[3] !== c) throw new LabInputError(`${fn}: x ${fmtShape(x.shape)} must have C = ${c} channels for w ${fmtShape(w.shape)}`);
+  if (bias !== undefined) {
+    float32(fn, "bias", bias, 1);
+    if (bias.shape[0] !== f) throw new LabInputError(`${fn}: bias ${fmtShape(bias.shape)} must be [${f}] for w ${fmtShape(w.shape)}`);
+  }
+  return tf.tidy(() => {
+    const y = tf.getBackend() === "wasm" ? (convSame(x, w) as tf.Tensor) : tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same");
+    return bias === undefined ? y : tf.add(y, bias);
   });
 }

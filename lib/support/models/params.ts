@@ -111,3 +111,21 @@ export function disposeParams(params: unknown): void {
   collect(params);
   tf.dispose(found);
 }
+
+/**
+ * The sinusoidal positional table of "Attention Is All You Need" (exercise 2.4's result), [n, d]
+ * with d even: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d)). For models
+ * made without the exercise functions (a training task); tests check it equals the reference.
+ */
+export function sinusoidalTable(n: number, d: number): tf.Tensor2D {
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(d) || d < 2 || d % 2 !== 0) throw new Error(`sinusoidalTable: need n >= 1 and an even d >= 2, got n = ${n}, d = ${d}`);
+  const out = new Float32Array(n * d);
+  for (let p = 0; p < n; p++) {
+    for (let i = 0; i < d; i += 2) {
+      const angle = p / Math.pow(10000, i / d);
+      out[p * d + i] = Math.sin(angle);
+      out[p * d + i + 1] = Math.cos(angle);
+    }
+  }
+  return tf.tensor2d(out, [n, d]);
+}
