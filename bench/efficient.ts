@@ -5,12 +5,15 @@
  * reference methods of solutions/efficient.ts with the settings of SCALING_SETTINGS, and measures
  *   - peak tensor memory of one call (measurePeakMemory: the high-water mark of the distinct tensor
  *     buffers live during the call; deterministic, so measured once, on the warm-up call);
- *   - CPU time of a call, the fastest of several calls (5 up to n = 4096, 3 at 8192, 2 at 16384;
- *     the fastest, because other work on the shared machine, through caches and memory bandwidth,
- *     only ever adds time), with the wall time of the same call beside it,
- *     interleaved round by round over the methods so that a change in the machine's load hits all
- *     of them alike. CPU time, not wall time: tfjs-wasm runs on this one thread, so other work on
- *     the shared machine stretches the wall clock far more than the CPU time.
+ *   - CPU time of a call: the median of several calls (9 up to n = 2048, 7 at 4096, 5 at 8192, 3
+ *     at 16384), after an untimed warm-up call (the memory call), with a forced garbage collection
+ *     before each timed call (so that one method's garbage is not collected on another's clock),
+ *     interleaved round by round over the methods with the order rotated every round (so that no
+ *     method always runs right after standard attention has held its [n, n] matrices, and a change
+ *     in the machine's load hits all of them alike); the wall time of the median call beside it.
+ *     CPU time, not wall time: tfjs-wasm runs on this one thread, so other work on the shared
+ *     machine stretches the wall clock far more than the CPU time. The median, not the fastest
+ *     call: with few calls the fastest is a lucky outlier, and not equally lucky at every n.
  * Slopes are least-squares fits on log-log axes over n ≥ 2048 for time (below that, per-op
  * overhead, not the algorithm, dominates the small variants) and over every n for memory.
  *
@@ -35,7 +38,8 @@ import {
 } from "../lib/support/efficient";
 import { cpuTimeMs, fitPowerLaw, fmtBytes, measurePeakMemory, median } from "../lib/support/measure";
 
-const fastest = (xs: readonly number[]): number => Math.min(...xs);
+import * as v8 from "v8";
+import * as vm from "vm";
 import { randn } from "../lib/support/random";
 import { causalMask, scaledDotProductAttention } from "../solutions/attention";
 import * as efficient from "../solutions/efficient";
@@ -50,7 +54,13 @@ const SLOPE_QUADRATIC_MIN = 1.7;
 const EXACT_TOL = 1e-5;
 const RATIO_AT = 4096;
 
-const runsAt = (n: number) => (n <= 4096 ? 5 : n <= 8192 ? 3 : 2);
+const runsAt = (n: number) => (n <= 2048 ? 9 : n <= 4096 ? 7 : n <= 8192 ? 5 : 3);
+
+/** A full garbage collection (V8's gc(), exposed for this process without a command-line flag). */
+const collectGarbage: () => void = (() => {
+  v8.setFlagsFromString("--expose_gc");
+  return vm.runInNewContext("gc") as () => void;
+})();
 const FNS: ScalingFunctions = { scaledDotProductAttention, ...efficient };
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -137,7 +147,10 @@ export const efficientBenchmark: Benchmark = {
       tf.dispose(Object.values(outputs));
       const samples: Record<string, { cpu: number[]; wall: number[] }> = Object.fromEntries(SCALING_METHODS.map((m) => [m, { cpu: [], wall: [] }]));
       for (let r = 0; r < runsAt(n); r++) {
-        for (const method of SCALING_METHODS) {
+        // Round r starts with method r (mod 5): each method follows each other one in turn.
+        const order = SCALING_METHODS.map((_, i) => SCALING_METHODS[(i + r) % SCALING_METHODS.length]);
+        for (const method of order) {
+          collectGarbage();
           const t = cpuTimeMs(() => scalingCall(FNS, method, x));
           samples[method].cpu.push(t.cpuMs);
           samples[method].wall.push(t.wallMs);
@@ -153,14 +166,18 @@ export const efficientBenchmark: Benchmark = {
       }
       disposeScalingInputs(x);
       for (const method of SCALING_METHODS) {
-        points.push({ method, n, peakBytes: peak[method]!, cpuMs: fastest(samples[method].cpu), wallMs: samples[method].wall[samples[method].cpu.indexOf(fastest(samples[method].cpu))], samples: samples[method].cpu.map((v) => Math.round(v * 10) / 10) });
+        const cpu = samples[method].cpu;
+        const mid = median(cpu);
+        // The wall time of the call whose CPU time is closest to the median.
+        const at = cpu.reduce((best, c, i) => (Math.abs(c - mid) < Math.abs(cpu[best] - mid) ? i : best), 0);
+        points.push({ method, n, peakBytes: peak[method]!, cpuMs: mid, wallMs: samples[method].wall[at], samples: cpu.map((v) => Math.round(v * 10) / 10) });
       }
-      console.log(`  n=${n}: ${SCALING_METHODS.map((m) => `${m} ${fastest(samples[m].cpu).toFixed(0)} ms / ${fmtBytes(peak[m]!)}`).join(", ")}`);
+      console.log(`  n=${n} (${runsAt(n)} rounds): ${SCALING_METHODS.map((m) => `${m} ${median(samples[m].cpu).toFixed(0)} ms / ${fmtBytes(peak[m]!)}`).join(", ")}`);
     }
     peer?.close();
 
-    console.log("\n" + matrix("CPU time per call (fastest of the calls, ms)", points, (p) => p.cpuMs.toFixed(p.cpuMs < 100 ? 1 : 0)));
-    console.log("\n" + matrix("wall time of that same call (ms)", points, (p) => p.wallMs.toFixed(p.wallMs < 100 ? 1 : 0)));
+    console.log("\n" + matrix("CPU time per call (median of the calls, ms)", points, (p) => p.cpuMs.toFixed(p.cpuMs < 100 ? 1 : 0)));
+    console.log("\n" + matrix("wall time of the median call (ms)", points, (p) => p.wallMs.toFixed(p.wallMs < 100 ? 1 : 0)));
     console.log("\n" + matrix("peak tensor memory of one call", points, (p) => fmtBytes(p.peakBytes)) + "\n");
 
     rows.push({ name: `tiled attention exact, sweep n=${EFFICIENT_NS[0]}…${EFFICIENT_NS[EFFICIENT_NS.length - 1]}`, variant: "max |tiled − standard|", value: worstSweep, unit: "", detail: `blocks ${s.blockQ}x${s.blockK}, d=${s.d}`, target: { op: "<=", value: EXACT_TOL } });
@@ -185,17 +202,17 @@ export const efficientBenchmark: Benchmark = {
       rows.push({ name: "efficient: PyTorch peer", variant: "max |PyTorch tiled − PyTorch standard|", value: peerTiled, unit: "", detail: `the same online softmax in torch ops, blocks ${s.blockQ}x${s.blockK}`, target: { op: "<=", value: EXACT_TOL } });
       for (const method of ["standard", "tiled"] as const) {
         const ours = (n: number) => points.find((p) => p.method === method && p.n === n)!;
-        const ratios = torchTimes[method].map((t) => ours(t.n).cpuMs / fastest(t.cpu));
-        const wallRatios = torchTimes[method].map((t) => ours(t.n).wallMs / fastest(t.wall));
+        const ratios = torchTimes[method].map((t) => ours(t.n).cpuMs / median(t.cpu));
+        const wallRatios = torchTimes[method].map((t) => ours(t.n).wallMs / median(t.wall));
         const ts = torchTimes[method].filter((t) => t.n >= TIME_FIT_FROM);
-        const slope = fitPowerLaw(ts.map((t) => t.n), ts.map((t) => fastest(t.cpu))).slope;
+        const slope = fitPowerLaw(ts.map((t) => t.n), ts.map((t) => median(t.cpu))).slope;
         rows.push({
           name: `efficient: PyTorch ${method} attention`, variant: "CPU time, ours / PyTorch (median over n)", value: median(ratios), unit: "×",
           detail: `PyTorch slope ${slope.toFixed(2)}; per n ${torchTimes[method].map((t, i) => `${t.n}: ${ratios[i].toFixed(2)}`).join(", ")}`,
         });
         rows.push({
           name: `efficient: PyTorch ${method} attention`, variant: "wall time, ours / PyTorch (median over n)", value: median(wallRatios), unit: "×",
-          detail: `PyTorch at n=${RATIO_AT}: ${fastest(torchTimes[method].find((t) => t.n === RATIO_AT)!.cpu).toFixed(0)} ms CPU, ${fastest(torchTimes[method].find((t) => t.n === RATIO_AT)!.wall).toFixed(0)} ms wall`,
+          detail: `PyTorch at n=${RATIO_AT}: ${median(torchTimes[method].find((t) => t.n === RATIO_AT)!.cpu).toFixed(0)} ms CPU, ${median(torchTimes[method].find((t) => t.n === RATIO_AT)!.wall).toFixed(0)} ms wall (medians)`,
         });
       }
     } else {
@@ -215,6 +232,7 @@ export const efficientBenchmark: Benchmark = {
         backend: tf.getBackend(),
       },
       settings: SCALING_SETTINGS,
+      timeFitFrom: TIME_FIT_FROM,
       points,
     };
     if (write) {

@@ -196,6 +196,8 @@ export interface ScalingResults {
   /** How they were made: the command, and the machine and its load. */
   made: { command: string; date: string; machine: string; load: string; node: string; tfjs: string; backend: string };
   settings: typeof SCALING_SETTINGS;
+  /** Time slopes are fitted over n >= timeFitFrom (below it, per-call overhead dominates the fast methods). */
+  timeFitFrom?: number;
   points: ScalingPoint[];
 }
 
