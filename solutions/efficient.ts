@@ -5,17 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireAttentionInputs, requireInt, requireOptions, requireTensor } from "../lib/support/checks";
 import { performerFeatures } from "../lib/support/efficient";
-import { batchMatMul } from "../lib/support/ops";
+import { batchMatMul, sequenceRows } from "../lib/support/ops";
 import type { LinformerProjections, PerformerOptions, SlidingWindowOptions, TiledAttentionOptions } from "../lib/support/types";
 import { scaledDotProductAttention } from "./attention";
 export type { LinformerProjections, PerformerOptions, SlidingWindowOptions, TiledAttentionOptions } from "../lib/support/types";
-
-/** Rows start … start + size − 1 of x along its sequence axis (axis −2): [..., size, d]. */
-function sequenceRows(x: tf.Tensor, start: number, size: number): tf.Tensor {
-  const begin = x.shape.map((_, i) => (i === x.rank - 2 ? start : 0));
-  const sizes = x.shape.map((d, i) => (i === x.rank - 2 ? size : d));
-  return tf.slice(x, begin, sizes);
-}
 
 /**
  * Exercise 8.1: exact attention computed block by block (FlashAttention's forward pass).
