@@ -32,6 +32,9 @@ export type { LinformerProjections, PerformerOptions, SlidingWindowOptions, Tile
  * (self-attention, Tq = Tk), query i sees keys j <= i only: skip the key blocks that lie entirely
  * after the query block's last query, and mask j > i inside the blocks that cross the diagonal.
  * The result must equal scaledDotProductAttention's output (to about 1e-5).
+ * Take blocks of rows with sequenceRows(x, start, size) from ./support/ops, not tf.slice: on the
+ * wasm backend tf.slice copies the WHOLE input on every call, which makes a loop over blocks
+ * quadratic in copying alone.
  * Bad input: blockQ or blockK not an integer >= 1, q/k/v shapes that do not fit, causal with
  * Tq ≠ Tk: an Error naming tiledAttention and the value or shapes.
  */
@@ -73,7 +76,8 @@ export function performerAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opt
  * j is one of globalTokens (a global position attends to every key, and every query attends to
  * it). The result equals scaledDotProductAttention under that mask, but compute it in chunks of
  * queries, each against only the keys its windows reach (plus the global keys), so memory grows
- * like n·window, not n². Count each global key once per query.
+ * like n·window, not n² (take each chunk's rows with sequenceRows from ./support/ops, as in 8.1).
+ * Count each global key once per query.
  * You may build on your scaledDotProductAttention (./attention).
  * Bad input: q and k of different lengths, window not an integer in [0, n], a global position
  * outside [0, n) or repeated: an Error naming slidingWindowAttention and the value.
