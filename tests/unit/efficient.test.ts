@@ -3,13 +3,15 @@
  * lib/support/measure.ts): tiled attention is exact for any blocks and never holds the score
  * matrix; Linformer is attention over projected keys and values; the Performer's estimate is
  * unbiased and its attention approaches the exact one as m grows; the sliding window equals full
- * attention under its band-plus-global mask in O(n·w) memory; errors name the bad input.
+ * attention under its band-plus-global mask in O(n·w) memory; errors name the bad input;
+ * sequenceRows (lib/support/ops.ts) takes the same rows as tf.slice.
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { performerFeatures, poolingProjection } from "../../lib/support/efficient";
 import { cpuTimeMs, fitPowerLaw, fmtBytes, measurePeakMemory } from "../../lib/support/measure";
+import { sequenceRows } from "../../lib/support/ops";
 import { randn } from "../../lib/support/random";
 import { scaledDotProductAttention } from "../../solutions/attention";
 import { linformerAttention, performerAttention, slidingWindowAttention, tiledAttention } from "../../solutions/efficient";
@@ -308,5 +310,29 @@ describe("8.4 slidingWindowAttention", () => {
     expect(() => slidingWindowAttention(q, k, v, { window: 2, globalTokens: [1, 1] })).toThrow(/must not repeat a position, got \[1, 1\]/);
     expect(() => slidingWindowAttention(q, randn([2, 5, 4], 124), randn([2, 5, 3], 125), { window: 2 })).toThrow(/slidingWindowAttention: q \[2,6,4\] and k \[2,5,4\] must have the same sequence length/);
     tf.dispose([q, k, v]);
+  });
+});
+
+describe("sequenceRows (lib/support/ops.ts)", () => {
+  it("equals tf.slice along axis −2 for rank 2 and 3, first, middle and last rows, and leaks nothing", () => {
+    const x2 = randn([7, 3], 131);
+    const x3 = randn([2, 7, 3], 132);
+    const before = tf.memory().numTensors;
+    for (const [start, size] of [[0, 1], [2, 3], [4, 3], [0, 7]]) {
+      const a = sequenceRows(x2, start, size);
+      const b = tf.slice(x2, [start, 0], [size, 3]);
+      expect(a.shape).toEqual([size, 3]);
+      expect(maxAbs(a, b)).toBe(0);
+      const c = sequenceRows(x3, start, size);
+      const d = tf.slice(x3, [0, start, 0], [2, size, 3]);
+      expect(c.shape).toEqual([2, size, 3]);
+      expect(maxAbs(c, d)).toBe(0);
+      tf.dispose([a, b, c, d]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => sequenceRows(x2, 5, 3)).toThrow(/sequenceRows: rows 5 … 7 of x \[7,3\] along axis 0 do not exist/);
+    expect(() => sequenceRows(x3, -1, 2)).toThrow(/sequenceRows: rows -1 … 0 of x \[2,7,3\] along axis 1/);
+    expect(() => sequenceRows(x2, 0, 0)).toThrow(/sequenceRows/);
+    tf.dispose([x2, x3]);
   });
 });
