@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
+import { efficientBenchmark } from "./efficient";
 import { graderBenchmark } from "./grader";
 import { gradeBatchBenchmark } from "./grade-batch";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
@@ -15,7 +16,7 @@ import { spamBenchmark } from "./spam";
 import { toyTaskBenchmark } from "./toy-task";
 import { vitBenchmark } from "./vit";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark, spamBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark, spamBenchmark, efficientBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

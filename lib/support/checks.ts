@@ -97,3 +97,43 @@ export function within<T>(fn: string, part: string, f: () => T): T {
     throw e;
   }
 }
+
+/** The sizes of attention inputs q [..., Tq, dk], k [..., Tk, dk], v [..., Tk, dv]. */
+export interface AttentionSizes {
+  /** The leading (batch, head) dimensions, the same for q, k and v. */
+  batch: number[];
+  tq: number;
+  tk: number;
+  dk: number;
+  dv: number;
+}
+
+/**
+ * Checks attention inputs q [..., Tq, dk], k [..., Tk, dk], v [..., Tk, dv] (float32, the same
+ * leading dims) and returns their sizes; errors name `fn`, the argument and the shapes.
+ */
+export function requireAttentionInputs(fn: string, q: unknown, k: unknown, v: unknown): AttentionSizes {
+  requireTensor(fn, "q", q, { minRank: 2, dtypes: ["float32"], pattern: "[..., Tq, dk]" });
+  requireTensor(fn, "k", k, { minRank: 2, dtypes: ["float32"], pattern: "[..., Tk, dk]" });
+  requireTensor(fn, "v", v, { minRank: 2, dtypes: ["float32"], pattern: "[..., Tk, dv]" });
+  const [qt, kt, vt] = [q, k, v] as tf.Tensor[];
+  const batch = qt.shape.slice(0, -2);
+  const sameBatch = (t: tf.Tensor) => t.rank === qt.rank && t.shape.slice(0, -2).every((d, i) => d === batch[i]);
+  const [tq, dk] = qt.shape.slice(-2);
+  const [tk, dkK] = kt.shape.slice(-2);
+  if (!sameBatch(kt) || dkK !== dk) {
+    throw new LabInputError(`${fn}: q ${fmtShape(qt.shape)} and k ${fmtShape(kt.shape)} must have the same leading dimensions and the same last dimension d_k`);
+  }
+  if (!sameBatch(vt) || vt.shape[vt.rank - 2] !== tk) {
+    throw new LabInputError(`${fn}: v ${fmtShape(vt.shape)} must be [..., Tk, dv] with the leading dimensions of q ${fmtShape(qt.shape)} and Tk = ${tk} from k ${fmtShape(kt.shape)}`);
+  }
+  return { batch, tq, tk, dk, dv: vt.shape[vt.rank - 1] };
+}
+
+/** Throws unless `x` is a plain options object (not null, not an array, not a tensor). */
+export function requireOptions(fn: string, arg: string, x: unknown): Record<string, unknown> {
+  if (x === null || typeof x !== "object" || Array.isArray(x) || x instanceof tf.Tensor) {
+    throw new LabInputError(`${fn}: argument "${arg}" must be an options object, got ${describe(x)}`);
+  }
+  return x as Record<string, unknown>;
+}

@@ -48,6 +48,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "7.2", fn: "patchEmbed", title: "Patch embedding", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
   { id: "7.3", fn: "prependClsAndPositions", title: "[CLS] token and position embeddings", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
   { id: "7.4", fn: "vitForward", title: "Vision Transformer forward pass", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 20, uses: ["3.1", "3.3", "7.1", "7.2", "7.3"] },
+  { id: "8.1", fn: "tiledAttention", title: "Tiled attention with an online softmax (FlashAttention)", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 25 },
+  { id: "8.2", fn: "linformerAttention", title: "Linformer attention", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 10, uses: ["1.2"] },
+  { id: "8.3", fn: "performerAttention", title: "Performer attention (FAVOR+)", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 20 },
+  { id: "8.4", fn: "slidingWindowAttention", title: "Sliding-window attention with global tokens (Longformer)", module: "efficient", notebook: "notebooks/08-efficient-attention.ipynb", points: 20, uses: ["1.2"] },
 ];
 
 /**

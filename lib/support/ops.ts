@@ -28,3 +28,20 @@ export function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, tran
   if (tf.getBackend() !== "wasm" || a.dtype !== "float32" || b.dtype !== "float32") return tf.matMul(a, b, transposeA, transposeB);
   return fastMatMul(a, b, transposeA, transposeB);
 }
+
+/**
+ * Rows start … start + size − 1 of x along its sequence axis (axis −2): [..., size, d].
+ *
+ * Equal to tf.slice, but its cost is that of the rows taken, not of the whole of x: tfjs-wasm's
+ * Slice kernel (4.22) first copies ALL of x out of the wasm heap (backend.readSync), so a loop
+ * that takes n/c chunks of c rows with tf.slice copies n²/c values, which turns a linear-time
+ * chunked algorithm (tiled attention's blocks, a sliding window's chunks) quadratic at large n.
+ * A gather of the row indices reads only those rows.
+ */
+export function sequenceRows(x: tf.Tensor, start: number, size: number): tf.Tensor {
+  const axis = x.rank - 2;
+  if (x.rank < 2 || !Number.isInteger(start) || !Number.isInteger(size) || start < 0 || size < 1 || start + size > x.shape[axis]) {
+    throw new LabInputError(`sequenceRows: rows ${start} … ${start + size - 1} of x ${fmtShape(x.shape)} along axis ${axis} do not exist (need 0 ≤ start, 1 ≤ size, start + size ≤ ${x.shape[axis] ?? "n"})`);
+  }
+  return tf.tidy(() => tf.gather(x, tf.range(start, start + size, 1, "int32"), axis));
+}

@@ -350,3 +350,40 @@ export interface VitResult {
   /** One [B, h, N + 1, N + 1] per layer: each head's self-attention weights (position 0 is [CLS]). */
   attention: tf.Tensor[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// efficient.ts
+
+/** How tiledAttention cuts the work into blocks. */
+export interface TiledAttentionOptions {
+  /** Queries per block: an integer >= 1 (it need not divide Tq; the last block is shorter). */
+  blockQ: number;
+  /** Keys per block: an integer >= 1 (it need not divide Tk). */
+  blockK: number;
+  /** Query i may attend to keys j <= i only (default false); needs Tq = Tk. */
+  causal?: boolean;
+}
+
+/** Linformer's projections along the sequence axis, each [k, n] for keys/values of length n. */
+export interface LinformerProjections {
+  /** [k, n]: projects the keys, E·K. */
+  E: tf.Tensor;
+  /** [k, n]: projects the values, F·V. */
+  F: tf.Tensor;
+}
+
+/** The Performer's random features. */
+export interface PerformerOptions {
+  /** m, the number of random features: an integer >= 1. */
+  numFeatures: number;
+  /** Non-zero integer seed of performerFeatures (lib/support/efficient.ts). */
+  seed: number;
+}
+
+/** Longformer's attention pattern. */
+export interface SlidingWindowOptions {
+  /** w: query i sees keys j with |i − j| <= w; an integer in [0, n]. */
+  window: number;
+  /** Positions (distinct integers in [0, n)) that attend to every key and that every query attends to. */
+  globalTokens?: readonly number[];
+}

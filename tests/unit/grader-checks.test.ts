@@ -15,6 +15,7 @@ import { closureOf, EXERCISES, type ExerciseInfo } from "../../lib/support/exerc
 import * as attention from "../../solutions/attention";
 import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
+import * as efficient from "../../solutions/efficient";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
@@ -29,7 +30,7 @@ import { runCheck } from "../../grader/run-check";
 import { submissionSourceDir } from "../../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, vit };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, vit, efficient };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -54,8 +55,8 @@ describe("check tables", () => {
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
   });
 
-  it("adds up to 405 points over all exercises", () => {
-    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(405);
+  it("adds up to 480 points over all exercises", () => {
+    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(480);
   });
 
   it("has checks and misconceptions for exactly the exercises in EXERCISES", () => {

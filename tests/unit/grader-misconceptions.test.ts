@@ -10,6 +10,7 @@ import { EXERCISES, todo, type ExerciseInfo } from "../../lib/support/exercises"
 import * as attention from "../../solutions/attention";
 import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
+import * as efficient from "../../solutions/efficient";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
@@ -25,7 +26,7 @@ import { exerciseRun, runCheck } from "../../grader/run-check";
 import type { CheckOutcome } from "../../grader/types";
 import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, vit };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, vit, efficient };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;

@@ -11,6 +11,7 @@ import { DECODE_STEP_CHECKS, GPT_FORWARD_CHECKS, NEXT_TOKEN_LOSS_CHECKS, SAMPLE_
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
 import { CLS_POSITIONS_CHECKS, EXTRACT_PATCHES_CHECKS, PATCH_EMBED_CHECKS, VIT_FORWARD_CHECKS } from "./vit";
+import { LINFORMER_CHECKS, PERFORMER_CHECKS, SLIDING_WINDOW_CHECKS, TILED_CHECKS } from "./efficient";
 
 export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "0.1": DOT_PRODUCT_SCORES_CHECKS as readonly Check[],
@@ -38,6 +39,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "7.2": PATCH_EMBED_CHECKS as readonly Check[],
   "7.3": CLS_POSITIONS_CHECKS as readonly Check[],
   "7.4": VIT_FORWARD_CHECKS as readonly Check[],
+  "8.1": TILED_CHECKS as readonly Check[],
+  "8.2": LINFORMER_CHECKS as readonly Check[],
+  "8.3": PERFORMER_CHECKS as readonly Check[],
+  "8.4": SLIDING_WINDOW_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */

@@ -34,6 +34,7 @@ import {
 } from "./multihead";
 import { DOT_PRODUCT_SCORES_MISCONCEPTIONS } from "./tensors";
 import { CLS_POSITIONS_MISCONCEPTIONS, EXTRACT_PATCHES_MISCONCEPTIONS, PATCH_EMBED_MISCONCEPTIONS, VIT_FORWARD_MISCONCEPTIONS } from "./vit";
+import { LINFORMER_MISCONCEPTIONS, PERFORMER_MISCONCEPTIONS, SLIDING_WINDOW_MISCONCEPTIONS, TILED_MISCONCEPTIONS } from "./efficient";
 
 export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> = {
   "0.1": DOT_PRODUCT_SCORES_MISCONCEPTIONS,
@@ -61,6 +62,10 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "7.2": PATCH_EMBED_MISCONCEPTIONS,
   "7.3": CLS_POSITIONS_MISCONCEPTIONS,
   "7.4": VIT_FORWARD_MISCONCEPTIONS,
+  "8.1": TILED_MISCONCEPTIONS,
+  "8.2": LINFORMER_MISCONCEPTIONS,
+  "8.3": PERFORMER_MISCONCEPTIONS,
+  "8.4": SLIDING_WINDOW_MISCONCEPTIONS,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */

@@ -1,0 +1,43 @@
+/**
+ * @planted mutant
+ * @exercise 8.1
+ * @bug right values, but one tf.tidy around both loops keeps every block's scores alive until the end (as much memory as the whole score matrix)
+ * @feedback held as much tensor memory at once as the whole [Tq, Tk] score matrix
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { TiledAttentionOptions } from "../../../lib/support/types";
+
+function rowsOf(x: tf.Tensor, start: number, size: number): tf.Tensor {
+  return tf.slice(x, x.shape.map((_, i) => (i === x.rank - 2 ? start : 0)), x.shape.map((d, i) => (i === x.rank - 2 ? size : d)));
+}
+
+export function tiledAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: TiledAttentionOptions): tf.Tensor {
+  const { blockQ, blockK } = options;
+  const causal = options.causal === true;
+  const tq = q.shape[q.rank - 2];
+  const tk = k.shape[k.rank - 2];
+  const lead = q.shape.slice(0, -2);
+  return tf.tidy(() => {
+    const blocks: tf.Tensor[] = [];
+    for (let i0 = 0; i0 < tq; i0 += blockQ) {
+      const bq = Math.min(blockQ, tq - i0);
+      const qb = tf.div(rowsOf(q, i0, bq), Math.sqrt(q.shape[q.rank - 1]));
+      let m: tf.Tensor = tf.fill([...lead, bq, 1], -Infinity);
+      let l: tf.Tensor = tf.zeros([...lead, bq, 1]);
+      let acc: tf.Tensor = tf.zeros([...lead, bq, v.shape[v.rank - 1]]);
+      for (let j0 = 0; j0 < tk && !(causal && j0 > i0 + bq - 1); j0 += blockK) {
+        const bk = Math.min(blockK, tk - j0);
+        let s = tf.matMul(qb, rowsOf(k, j0, bk), false, true);
+        if (causal) s = tf.where(tf.greater(tf.range(j0, j0 + bk).reshape([1, bk]), tf.range(i0, i0 + bq).reshape([bq, 1])), tf.fill(s.shape, -1e9), s);
+        const mNew = tf.maximum(m, tf.max(s, -1, true));
+        const p = tf.exp(tf.sub(s, mNew));
+        const r = tf.exp(tf.sub(m, mNew));
+        l = tf.add(tf.mul(l, r), tf.sum(p, -1, true));
+        acc = tf.add(tf.mul(acc, r), tf.matMul(p, rowsOf(v, j0, bk)));
+        m = mNew;
+      }
+      blocks.push(tf.div(acc, l));
+    }
+    return tf.concat(blocks, -2);
+  });
+}
