@@ -125,22 +125,34 @@ export function niceTicks(lo: number, hi: number, target = 6): { ticks: number[]
   return { ticks, step };
 }
 
-/** Ticks of a log axis over [10^lo, 10^hi] (lo, hi in decades): powers of ten, plus 2 and 5 on short ranges. */
+/**
+ * Ticks of a log axis over [10^lo, 10^hi] (lo, hi in decades): powers of ten (every other one
+ * past 9 decades), plus 2 and 5 on short ranges; every digit when that leaves fewer than three
+ * ticks (less than a decade, e.g. a loss from 0.3 to 2); evenly spaced values on a range so
+ * narrow that even the digits give fewer than three. Used by the static pictures and, as
+ * explicit tick values, by the live plotly figures (lib/support/plot.ts), so both agree.
+ */
 export function logTicks(lo: number, hi: number): { value: number; label: string }[] {
-  const out: { value: number; label: string }[] = [];
-  const short = hi - lo < 2.2;
-  const every = hi - lo > 9 ? 2 : 1;
-  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
-    for (const m of short ? [1, 2, 5] : [1]) {
-      const lv = e + Math.log10(m);
-      if (lv < lo - 1e-9 || lv > hi + 1e-9) continue;
-      if (m === 1 && e % every !== 0) continue;
-      const v = m * 10 ** e;
-      const label = e >= -2 && e <= 4 ? minus(String(+v.toPrecision(6))) : m === 1 ? `10${sup(e)}` : `${m}×10${sup(e)}`;
-      out.push({ value: lv, label });
+  const at = (multipliers: readonly number[], every: number) => {
+    const out: { value: number; label: string }[] = [];
+    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+      for (const m of multipliers) {
+        const lv = e + Math.log10(m);
+        if (lv < lo - 1e-9 || lv > hi + 1e-9) continue;
+        if (m === 1 && e % every !== 0) continue;
+        const v = m * 10 ** e;
+        const label = e >= -2 && e <= 4 ? minus(String(+v.toPrecision(6))) : m === 1 ? `10${sup(e)}` : `${m}×10${sup(e)}`;
+        out.push({ value: lv, label });
+      }
     }
-  }
-  return out;
+    return out;
+  };
+  const ticks = at(hi - lo < 2.2 ? [1, 2, 5] : [1], hi - lo > 9 ? 2 : 1);
+  if (ticks.length >= 3) return ticks;
+  const digits = at([1, 2, 3, 4, 5, 6, 7, 8, 9], 1);
+  if (digits.length >= 3) return digits;
+  const { ticks: values, step } = niceTicks(10 ** lo, 10 ** hi, 4);
+  return values.filter((v) => v > 0).map((v) => ({ value: Math.log10(v), label: minus(formatTick(v, step)) }));
 }
 
 // ---------------------------------------------------------------- axes

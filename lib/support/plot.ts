@@ -18,7 +18,7 @@
 import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
 import { displayBundle, newDisplayHandle, type MimeBundle } from "./display";
-import { figureSvg, type ColorscaleName } from "./plot-svg";
+import { figureSvg, logTicks, type ColorscaleName } from "./plot-svg";
 
 export interface Figure {
   data: Record<string, unknown>[];
@@ -153,17 +153,24 @@ export function heatmap(z: Matrix, o: HeatmapOptions = {}): Figure {
 export function lines(series: readonly Series[], o: LineOptions = {}): Figure {
   if (series.length === 0) throw new Error("lines: give at least one series");
   const layout = baseLayout(o);
-  // Log axes: labels at 1, 2 and 5 of each decade ("D2"); plotly's default labels every digit,
-  // which crowds short ranges with small 3, 4, 6, 7, 8, 9 labels.
-  const logAxis = { type: "log", dtick: "D2" };
-  layout.xaxis = { ...(layout.xaxis as object), ...(o.logX ? logAxis : { type: "linear" }) };
-  layout.yaxis = { ...(layout.yaxis as object), ...(o.logY ? logAxis : { type: "linear" }) };
   const data = series.map((s, i) => {
     const y = Array.from(s.y, clean);
     const x = s.x ? Array.from(s.x, clean) : y.map((_, j) => j);
     if (x.length !== y.length) throw new Error(`lines: series ${s.name ?? i} has ${x.length} x values and ${y.length} y values`);
     return { type: "scatter", mode: s.mode ?? "lines+markers", name: s.name, x, y, line: { dash: s.dash ?? "solid" } };
   });
+  // Log axes get the static pictures' ticks (plot-svg.ts logTicks) as explicit values: plotly's
+  // own labels every digit of a long range in small type and leaves a short one almost bare.
+  const logAxis = (values: readonly (number | null)[]) => {
+    const positive = values.filter((v): v is number => v !== null && v > 0);
+    if (positive.length === 0) return { type: "log" };
+    const lo = Math.log10(Math.min(...positive)), hi = Math.log10(Math.max(...positive));
+    const ticks = logTicks(lo - 0.02 * Math.max(hi - lo, 0.1), hi + 0.02 * Math.max(hi - lo, 0.1));
+    return { type: "log", tickmode: "array", tickvals: ticks.map((t) => 10 ** t.value), ticktext: ticks.map((t) => t.label) };
+  };
+  const all = (k: "x" | "y") => data.flatMap((d) => d[k] as (number | null)[]);
+  layout.xaxis = { ...(layout.xaxis as object), ...(o.logX ? logAxis(all("x")) : { type: "linear" }) };
+  layout.yaxis = { ...(layout.yaxis as object), ...(o.logY ? logAxis(all("y")) : { type: "linear" }) };
   return { data, layout };
 }
 

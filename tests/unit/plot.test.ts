@@ -40,6 +40,15 @@ describe("figure builders", () => {
     expect(() => lines([{ x: [1], y: [1, 2] }])).toThrow("1 x values and 2 y values");
   });
 
+  it("log axes carry the static pictures' ticks, so even a short range is labelled", () => {
+    const fig = lines([{ y: [1.7, 1.1, 0.8, 0.65] }], { logY: true }); // a loss curve's last steps
+    const y = fig.layout.yaxis as { type: string; tickvals: number[]; ticktext: string[] };
+    expect(y.type).toBe("log");
+    expect(y.ticktext).toEqual(["0.7", "0.8", "0.9", "1"]);
+    expect(y.tickvals[3]).toBeCloseTo(1, 12);
+    expect((fig.layout.xaxis as { type: string }).type).toBe("linear");
+  });
+
   it("heatmapGrid lays out one reversed-y subplot per panel, one colour bar", () => {
     const fig = heatmapGrid([0, 1, 2].map((i) => ({ z: [[i, 1], [1, i]], title: `head ${i}` })), { cols: 2, zTitle: "w" });
     expect(fig.data.map((d) => d.xaxis)).toEqual(["x", "x2", "x3"]);
@@ -67,6 +76,10 @@ describe("static pictures (SVG, no browser)", () => {
     expect(niceTicks(0, 1, 5)).toEqual({ ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], step: 0.2 });
     expect(logTicks(-4, 0.5).map((t) => t.label)).toEqual(["10⁻⁴", "10⁻³", "0.01", "0.1", "1"]);
     expect(logTicks(0, 1).map((t) => t.label)).toEqual(["1", "2", "5", "10"]);
+    // Under a decade: 1, 2, 5 while that gives three ticks, then every digit; narrower still: evenly spaced values.
+    expect(logTicks(Math.log10(0.3), Math.log10(2)).map((t) => t.label)).toEqual(["0.5", "1", "2"]);
+    expect(logTicks(Math.log10(0.6), Math.log10(1.8)).map((t) => t.label)).toEqual(["0.6", "0.7", "0.8", "0.9", "1"]);
+    expect(logTicks(Math.log10(2.1), Math.log10(2.9)).length).toBeGreaterThanOrEqual(3);
   });
 
   it("a heatmap is one rect per cell, with values, labels, a titled colour bar", () => {
