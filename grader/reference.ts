@@ -24,11 +24,13 @@ import * as zlib from "zlib";
 import * as tf from "@tensorflow/tfjs";
 import { EXERCISE_MODULES } from "../lib/support/exercises";
 import { CheckFailure } from "./compare";
-import { SOLUTIONS_DIR } from "./paths";
+import { ROOT, SOLUTIONS_DIR } from "./paths";
+
+/** Where the student edition keeps the recorded outputs (gzip'd JSON lines, one call each). */
+export const FIXTURES_FILE = path.join(ROOT, "reference", "fixtures.json.gz");
 
 export type ReferenceMode = "solutions" | "record" | "fixtures";
 
-import { FIXTURES_FILE } from "./edition";
 
 export function referenceMode(): ReferenceMode {
   const v = process.env.LAB_REFERENCE;
@@ -40,6 +42,14 @@ export function referenceMode(): ReferenceMode {
 /** True when the reference is replayed from fixtures (no solution code available). */
 export function replaying(): boolean {
   return referenceMode() === "fixtures";
+}
+
+/** What the student edition's reports add when a test failed (undefined with the real reference). */
+export function editionNote(): string | undefined {
+  return replaying()
+    ? "student edition: your results are compared with the reference's recorded outputs (reference/fixtures.json.gz); " +
+        "it does not name known mistakes or work out which earlier exercise a failure comes from (that needs the full kit): fix the exercises in order"
+    : undefined;
 }
 
 /** Cause finding runs the reference on the student's intermediates: only with the real reference. */

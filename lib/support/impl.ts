@@ -33,7 +33,7 @@ export function chooseImpl<T extends object>(mine: T, reference: T, opts: { modu
     const file = opts.module ? `${which}/${opts.module}.ts` : `${which}/`;
     console.log(
       which === "lib"
-        ? `Using YOUR code from ${file} (run with LAB_IMPL=solutions to use the reference instead)`
+        ? `Using YOUR code from ${file}${fs.existsSync(path.join(ROOT, "solutions")) ? " (run with LAB_IMPL=solutions to use the reference instead)" : ""}`
         : `Using the REFERENCE solutions from ${file} (LAB_IMPL=solutions)`,
     );
   }

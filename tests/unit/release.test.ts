@@ -137,6 +137,7 @@ describe("the student release", () => {
     expect(stubs.report.max_score).toBe(TOTAL);
     expect(stubs.report.score).toBe(0);
     expect(stubs.stdout).toContain("not implemented yet");
+    expect(stubs.stdout).toContain("student edition: your results are compared with the reference's recorded outputs");
 
     // The student's finished work: the reference files, with the imports a file in lib/ has.
     for (const m of EXERCISE_MODULES) {
