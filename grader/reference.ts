@@ -194,7 +194,7 @@ function recording(module: string, real: Record<string, unknown>): Record<string
   return out;
 }
 
-function replaying_(module: string): Record<string, unknown> {
+function replayModule(module: string): Record<string, unknown> {
   return new Proxy({} as Record<string, unknown>, {
     get(_t, prop) {
       if (typeof prop !== "string" || prop === "then" || prop === "__esModule") return undefined;
@@ -210,7 +210,7 @@ export function referenceModule(module: string): Record<string, unknown> {
   let m = cache.get(module);
   if (m) return m;
   const mode = referenceMode();
-  if (mode === "fixtures") m = replaying_(module);
+  if (mode === "fixtures") m = replayModule(module);
   else {
     const real = require(path.join(SOLUTIONS_DIR, `${module}.ts`)) as Record<string, unknown>;
     m = mode === "record" ? recording(module, real) : real;
