@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { closureOf, findExercise } from "../lib/support/exercises";
 import { CheckFailure, DEFAULT_TOL, describeValue, expectResultClose, fmtShape, isCheckFailure, requireLiveTensor, shorten, type Tolerance } from "./compare";
 import { diagnoseError, diagnoseValue, type Probe } from "./diagnose";
+import { referenceResult } from "./reference";
 import type { Check, CheckContext, Sample } from "./types";
 import { errorMessage, errorName, isStudentError, restoreEngine, snapshotEngine } from "./watchdog";
 
@@ -580,7 +581,8 @@ export function gradientCheck<M, A>(spec: GradientCheckSpec<M, A>): Check<M> {
           const f = (...ts: tf.Tensor[]) => tf.sum(tf.mul(out(spec.call(m, spec.replace(args, ts))), probe)) as tf.Scalar;
           return tf.grads(f)(tensors);
         });
-      const want = gradsOf(ref);
+      // The reference's gradients: computed in the kit, replayed from the recording in the student edition.
+      const want = referenceResult(`${spec.exercise}/${spec.name}: gradients`, [args], () => gradsOf(ref));
       const snap = snapshotEngine();
       let got: tf.Tensor[];
       try {

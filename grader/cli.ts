@@ -10,7 +10,7 @@ import * as path from "path";
 import { EXERCISES, findExercise, type ExerciseInfo } from "../lib/support/exercises";
 import { checksFor } from "../tests/grading/checks";
 import { loadExtraChecks } from "./extra";
-import { ROOT } from "./paths";
+import { ROOT, SOLUTIONS_DIR } from "./paths";
 import { gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
 import { defaultWorkers, runPool, type PoolRun } from "./pool";
 import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
@@ -323,6 +323,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     exercises = selectExercises(o.ids);
     if (o.submissions && !fs.existsSync(userPath(o.submissions))) throw new UsageError(`--submissions: ${o.submissions} does not exist`);
+    if (o.impl === "solutions" && !fs.existsSync(SOLUTIONS_DIR)) {
+      throw new UsageError("--impl solutions: this is the student edition, which has no solutions/ (it grades against the reference's recorded outputs)");
+    }
     if (!o.submissions && o.impl !== "lib" && o.impl !== "solutions" && !fs.existsSync(userPath(o.impl))) {
       throw new UsageError(`--impl: ${o.impl} is neither lib, solutions nor an existing folder`);
     }

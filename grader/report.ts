@@ -9,6 +9,7 @@
 import type { ExerciseInfo } from "../lib/support/exercises";
 import type { PoolRun } from "./pool";
 import type { ModuleState } from "./stage";
+import { editionNote } from "./reference";
 import type { TypeErrors } from "./typecheck";
 import type { Check, FailureKind, ResultLine } from "./types";
 
@@ -171,6 +172,8 @@ export function assembleReport(input: AssembleInput): GradeReport {
         `refuses to run the file until they are fixed; \`npx tsc -p .\` lists them): ${input.sanitize(shown)}${more}`
       );
     });
+  const edition = editionNote();
+  if (edition && exercises.some((e) => e.score < e.max)) notes.push(edition);
   return {
     submission: input.submission,
     exercises,

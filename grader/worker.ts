@@ -19,7 +19,7 @@ import { checksFor } from "../tests/grading/checks";
 import type { CauseContext } from "./cause";
 import { loadExtraChecks } from "./extra";
 import { guardAgainstSolutions } from "./module-hooks";
-import { SOLUTIONS_DIR } from "./paths";
+import { causesAvailable, referenceModules } from "./reference";
 import { gradeExercise } from "./run-check";
 import { describeNotes, Sandbox } from "./sandbox/client";
 import type { Check, CheckOutcome, ResultLine } from "./types";
@@ -62,9 +62,9 @@ function collapse(message: string, max = 400): string {
   return `${t.slice(0, cut > max / 2 ? cut : max)} …`;
 }
 
-/** The reference modules (solutions/), by module name. */
+/** The reference modules by module name (solutions/, or their recorded outputs in the student edition: reference.ts). */
 export function loadReferences(): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(EXERCISE_MODULES.map((m) => [m, require(path.join(SOLUTIONS_DIR, `${m}.ts`)) as Record<string, unknown>]));
+  return referenceModules();
 }
 
 /** Forgets the submission's modules loaded from `implDir` (not the kit's support code), so the next require loads them afresh. */
@@ -100,8 +100,9 @@ export function loadSubmissionModule(id: string, implDir: string, guardDir: stri
   }
 }
 
-/** What cause finding needs, for a submission loaded from `implDir`. */
-export function causeContext(implDir: string, refs: Record<string, Record<string, unknown>>, extraDir?: string): CauseContext {
+/** What cause finding needs, for a submission loaded from `implDir` (undefined in the student edition, which cannot run it). */
+export function causeContext(implDir: string, refs: Record<string, Record<string, unknown>>, extraDir?: string): CauseContext | undefined {
+  if (!causesAvailable()) return undefined;
   return {
     student: (m) => loadedModule(implDir, m),
     reference: (m) => refs[m],
@@ -143,7 +144,7 @@ async function gradeInSandbox(job: Job & { sandboxRunDir: string }, refs: Record
     await gradeExercise(ex.id, loaded.module, refs[ex.module], {
       timeoutMs: job.timeoutMs,
       checks,
-      causes: { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() },
+      causes: causesAvailable() ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() } : undefined,
       onOutcome: write,
     });
   } finally {

@@ -9,7 +9,7 @@
  * when they are the reason ("fix 3.3 first").
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ClassifierHeadParams, EncoderParams, MlmMaskOptions } from "../../../solutions/bert";
+import type { ClassifierHeadParams, EncoderParams, MlmMaskOptions } from "../../../lib/support/types";
 import { CheckFailure, describeValue, fmtNum, requireLiveTensor } from "../../../grader/compare";
 import type { Finding } from "../../../grader/diagnose";
 import { arr } from "../../../grader/probes";

@@ -8,7 +8,7 @@
  * cause finding (grader/cause.ts) says which one and credits the layer ("fix 2.3 first").
  */
 import * as tf from "@tensorflow/tfjs";
-import type { DecoderLayerParams, EncoderLayerParams, FeedForwardParams, LayerNormParams } from "../../../solutions/blocks";
+import type { DecoderLayerParams, EncoderLayerParams, FeedForwardParams, LayerNormParams } from "../../../lib/support/types";
 import { allClose, CheckFailure, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
 import type { Finding } from "../../../grader/diagnose";
 import { arr, attentionFinding, type Arr } from "../../../grader/probes";

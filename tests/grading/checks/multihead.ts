@@ -11,13 +11,18 @@
  * the output well beyond the tolerance.
  */
 import * as tf from "@tensorflow/tfjs";
-import { mergeHeads as refMergeHeads, splitHeads as refSplitHeads, type MultiHeadParams } from "../../../solutions/multihead";
+import type { MultiHeadParams } from "../../../lib/support/types";
+import { referenceModule } from "../../../grader/reference";
 import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
 import type { Finding } from "../../../grader/diagnose";
 import { arr, attentionFinding, columnFinding, featureGroupFinding, headsFinding, tensorFinding } from "../../../grader/probes";
 import type { Check, MultiheadModule } from "../../../grader/types";
 import { badInputCheck, contractChecks, gradientCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 import { loadPytorchFixtures, toTensor, toTensors } from "../../fixtures/pytorch";
+
+// The reference through the grader's seam (reference.ts): solutions/, or its recorded outputs in the student edition.
+const refSplitHeads: MultiheadModule["splitHeads"] = (...a) => (referenceModule("multihead") as unknown as MultiheadModule).splitHeads(...a);
+const refMergeHeads: MultiheadModule["mergeHeads"] = (...a) => (referenceModule("multihead") as unknown as MultiheadModule).mergeHeads(...a);
 
 type M = MultiheadModule;
 

@@ -11,7 +11,7 @@
  * (grader/cause.ts) says which one and credits 7.4 ("fix 7.1 first").
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ClsPositionParams, PatchEmbedParams, VitParams } from "../../../solutions/vit";
+import type { ClsPositionParams, PatchEmbedParams, VitParams } from "../../../lib/support/types";
 import { allClose, CheckFailure, describeValue, fmtNum } from "../../../grader/compare";
 import type { Finding } from "../../../grader/diagnose";
 import { arr, fmtIndices, type Arr } from "../../../grader/probes";

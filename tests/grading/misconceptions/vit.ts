@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Misconception, VitModule } from "../../../grader/types";
-import type { ClsPositionParams, PatchEmbedParams, VitParams, VitResult } from "../../../solutions/vit";
+import type { ClsPositionParams, PatchEmbedParams, VitParams, VitResult } from "../../../lib/support/types";
 import { encoderWith } from "./blocks";
 
 type Extract = VitModule["extractPatches"];
