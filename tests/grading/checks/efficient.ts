@@ -9,11 +9,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { CheckFailure, expectResultClose } from "../../../grader/compare";
-import type { Check } from "../../../grader/types";
+import type { Check, EfficientModule } from "../../../grader/types";
 import { badInputCheck, contractChecks, randn, valueCheck } from "../../../grader/builders";
 import { fmtBytes, measurePeakMemory } from "../../../lib/support/measure";
 
-export type EfficientModule = typeof import("../../../solutions/efficient");
+export type { EfficientModule } from "../../../grader/types";
 
 type Qkv = { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor };
 
