@@ -32,11 +32,15 @@ function supportFingerprint(): string[] {
 }
 
 /** Type-checks `srcDir/<module>.ts` for each module (synchronously); errors of other files are not reported. */
-export function typeCheck(srcDir: string, modules: readonly string[]): TypeErrors {
+export function typeCheck(srcDir: string, modules: readonly string[], info?: { cached?: boolean }): TypeErrors {
   const files = modules.map((m) => path.join(srcDir, `${m}.ts`)).filter((f) => fs.existsSync(f));
   const config = fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8");
   const parts = ["v1", config, ...supportFingerprint(), ...files.flatMap((f) => [path.basename(f), fs.readFileSync(f, "utf8")])];
-  const json = cached("typecheck", parts, () => JSON.stringify(computeTypeErrors(srcDir, files)));
+  if (info) info.cached = true;
+  const json = cached("typecheck", parts, () => {
+    if (info) info.cached = false;
+    return JSON.stringify(computeTypeErrors(srcDir, files));
+  });
   return JSON.parse(json) as TypeErrors;
 }
 
@@ -63,14 +67,25 @@ function computeTypeErrors(srcDir: string, files: readonly string[]): TypeErrors
   return { byModule };
 }
 
+/** How long a type check took (for --profile): wall, the thread's CPU seconds, whether it came from the cache. */
+export interface TypeCheckTiming {
+  wallMs: number;
+  cpuSeconds?: number;
+  cached: boolean;
+}
+
 /** typeCheck in a worker thread, so the grading workers can run meanwhile. Never rejects: a failed check reports no errors. */
-export function typeCheckInThread(srcDir: string, modules: readonly string[]): Promise<TypeErrors> {
+export function typeCheckInThread(srcDir: string, modules: readonly string[], timing?: (t: TypeCheckTiming) => void): Promise<TypeErrors> {
   return new Promise((resolve) => {
     const code = `
       const { parentPort, workerData } = require("worker_threads");
+      const t0 = Date.now();
       require(${JSON.stringify(path.join(__dirname, "register.js"))});
+      const { threadCpuSeconds } = require(${JSON.stringify(path.join(__dirname, "profile.ts"))});
       const { typeCheck } = require(${JSON.stringify(path.join(__dirname, "typecheck.ts"))});
-      parentPort.postMessage(typeCheck(workerData.srcDir, workerData.modules));
+      const info = {};
+      const errors = typeCheck(workerData.srcDir, workerData.modules, info);
+      parentPort.postMessage({ errors, timing: { wallMs: Date.now() - t0, cpuSeconds: threadCpuSeconds(), cached: info.cached === true } });
     `;
     let settled = false;
     const done = (r: TypeErrors) => {
@@ -81,8 +96,9 @@ export function typeCheckInThread(srcDir: string, modules: readonly string[]): P
     };
     try {
       const w = new Worker(code, { eval: true, workerData: { srcDir, modules: [...modules] } });
-      w.once("message", (r: TypeErrors) => {
-        done(r);
+      w.once("message", (r: { errors: TypeErrors; timing: TypeCheckTiming }) => {
+        timing?.(r.timing);
+        done(r.errors);
         void w.terminate();
       });
       w.once("error", () => done({ byModule: {} }));
