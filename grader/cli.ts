@@ -16,7 +16,7 @@ import { defaultWorkers, runPool, type PoolRun } from "./pool";
 import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
 import { stageRunner } from "./sandbox/client";
 import { newRunDir, stageImpl } from "./stage";
-import { typeCheckInThread, type TypeCheckTiming, type TypeErrors } from "./typecheck";
+import { stopTypeCheckThread, typeCheckInThread, type TypeCheckTiming, type TypeErrors } from "./typecheck";
 import { formatProfile, processCpu } from "./profile";
 import type { Check, ResultLine } from "./types";
 import type { Job } from "./worker";
@@ -430,6 +430,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));
+  stopTypeCheckThread();
   return failed ? 1 : 0;
 }
 
