@@ -125,8 +125,14 @@ export function runPool(jobs: readonly Job[], opts: PoolOptions): Promise<PoolRu
       const next = () => {
         current = queue.shift();
         if (!current) {
+          // The worker exits on disconnect once its sandbox is gone (so the sandbox's CPU time is
+          // counted); the group is killed when it has, or after a grace period if it has not.
           child.disconnect?.();
-          killGroup(child);
+          const grace = setTimeout(() => killGroup(child), 3000);
+          child.once("exit", () => {
+            clearTimeout(grace);
+            killGroup(child);
+          });
           return;
         }
         const job = current;

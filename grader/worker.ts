@@ -153,10 +153,11 @@ function sandboxFor(runDir: string): { sb: Sandbox; reused: boolean } {
   return { sb: new Sandbox({ runDir }), reused: false };
 }
 
-/** Stops the kept sandbox (the worker's jobs are over). */
-export function dropKeptSandbox(): void {
-  kept?.sb.stop();
+/** Stops the kept sandbox (the worker's jobs are over); resolves once the process is gone (reaped, so its CPU time counts as this worker's). */
+export function dropKeptSandbox(): Promise<void> {
+  const sb = kept?.sb;
   kept = undefined;
+  return sb ? sb.stopAndWait(2000) : Promise.resolve();
 }
 
 /** Grades one job with the submission's code in a sandbox process (a fresh one, or the worker's last one when it may be reused). */
@@ -238,7 +239,7 @@ export async function gradeJob(job: Job, refs: Record<string, Record<string, unk
     await gradeInSandbox(sandboxed, refs, (check, outcome) => record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome }), timing);
     return;
   }
-  dropKeptSandbox();
+  void dropKeptSandbox();
   const checks = gradedChecks(ex.id, job.extraDir);
   // From here on, a dead worker is the submission's doing (the CLI tells the two apart by this line).
   record(job.resultsFile, { src: "started", exercise: ex.id });
@@ -285,8 +286,7 @@ async function main(): Promise<void> {
     });
   });
   process.on("disconnect", () => {
-    dropKeptSandbox();
-    process.exit(0);
+    void dropKeptSandbox().finally(() => process.exit(0));
   });
   send({ type: "ready", startup: { wallMs: Math.round(process.uptime() * 1000), cpuSeconds: cpuSeconds() } });
 }

@@ -314,6 +314,20 @@ export class Sandbox {
     this.placeholders = [];
   }
 
+  /** stop(), then waits (at most `ms`) until the process has exited and been reaped. */
+  stopAndWait(ms: number): Promise<void> {
+    const child = this.child;
+    this.stop();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   private processGone(): boolean {
     if (this.pid === undefined) return true;
     try {
