@@ -63,7 +63,7 @@ Options:
   --timeout MS              time limit of each graded test (default 10000)
   --max-time MS             hard limit for a whole grading run (default: from the number of tests)
   --jobs N                  grading worker processes (default: one per core)
-  --isolate                 a new worker process for every exercise (slower)
+  --isolate                 a new worker process (and sandbox) for every exercise (slower)
   --sandbox / --no-sandbox  run the submission's code in a locked-down process of its own
                             (default: on for --impl DIR and --submissions, off for lib and
                             solutions; see README, "The sandbox")
