@@ -611,7 +611,6 @@ function nextExercise(): unknown {
     tf.engine().endScope();
     scopes.pop();
   }
-  restoreEngine(snapshotEngine());
   for (const t of held.values()) if (!t.isDisposed) t.dispose();
   held.clear();
   judgeObjects.clear();
