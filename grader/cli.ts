@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXERCISES, findExercise, type ExerciseInfo } from "../lib/support/exercises";
+import { EXERCISE_MODULES, EXERCISES, findExercise, type ExerciseInfo } from "../lib/support/exercises";
 import { checksFor } from "../tests/grading/checks";
 import { loadExtraChecks } from "./extra";
 import { ROOT, SOLUTIONS_DIR } from "./paths";
@@ -16,17 +16,34 @@ import { defaultWorkers, runPool, type PoolRun } from "./pool";
 import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
 import { stageRunner } from "./sandbox/client";
 import { newRunDir, stageImpl } from "./stage";
-import { typeCheckInThread, type TypeErrors } from "./typecheck";
+import { stopTypeCheckThread, typeCheckInThread, type TypeCheckTiming, type TypeErrors } from "./typecheck";
+import { formatProfile, processCpu } from "./profile";
 import type { Check, ResultLine } from "./types";
 import type { Job } from "./worker";
+
+/** The exercise files, from the exercise table, wrapped to the help's column. */
+function exerciseFilesText(indent: string, width = 64): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const w of `${EXERCISE_MODULES.map((m) => `${m}.ts`).join(", ")}`.split(" ")) {
+    if (line && `${line} ${w}`.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  lines.push(line);
+  return lines.join(`\n${indent}`);
+}
 
 const USAGE = `Usage: npm run grade -- [IDS...] [options]
 
 Grades the exercises IDS (e.g. 1.2 or scaledDotProductAttention; default: all).
+A submission is a folder holding the exercise files (or a lib/ with them):
+  ${exerciseFilesText("  ", 76)}
 
 Options:
   --impl lib|solutions|DIR  what to grade: your lib/ (default), the reference, or a folder
-                            holding a submission's attention.ts / tensors.ts (or a lib/ with them)
+                            holding a submission's exercise files (above)
   --submissions DIR         grade every subfolder of DIR (one per student); one CSV row each
   --out DIR                 with --submissions: write DIR/gradebook.csv, DIR/summary.txt and
                             .html, and DIR/<student>/results.json (Gradescope) + feedback.txt,
@@ -35,7 +52,9 @@ Options:
   --parallel N              students graded at once in a batch (default 2)
   --force                   regrade every student even when up to date
   --format text|markdown    report format on stdout (default text)
-  --json FILE               write Gradescope's results.json
+  --json FILE               write Gradescope's results.json; with --submissions, one file for
+                            the class: {"submissions": [{"submission": ID, ...}]}, each entry
+                            that student's results.json (the file --out writes per student)
   --csv FILE                write a CSV: header, then one row per submission
   --extra-tests DIR         also run the checks in DIR/*.checks.ts: hidden tests (their feedback
                             never shows inputs or details)
@@ -44,12 +63,13 @@ Options:
   --timeout MS              time limit of each graded test (default 10000)
   --max-time MS             hard limit for a whole grading run (default: from the number of tests)
   --jobs N                  grading worker processes (default: one per core)
-  --isolate                 a new worker process for every exercise (slower)
+  --isolate                 a new worker process (and sandbox) for every exercise (slower)
   --sandbox / --no-sandbox  run the submission's code in a locked-down process of its own
                             (default: on for --impl DIR and --submissions, off for lib and
                             solutions; see README, "The sandbox")
   --no-typecheck            skip the type check of the submission's files
   --keep                    keep the staging folder out/grading/<run>/
+  --profile                 print where the time went (start-up, type check, sandboxes, checks) on stderr
   --verbose                 copy vitest's own output to stderr
   -h, --help                this help
 `;
@@ -75,6 +95,7 @@ interface Options {
   sandbox?: boolean;
   typecheck: boolean;
   keep: boolean;
+  profile: boolean;
   verbose: boolean;
   help: boolean;
 }
@@ -86,7 +107,7 @@ function userPath(p: string): string {
 
 /** Parses the command line (flags as `--flag value` or `--flag=value`); throws UsageError. */
 export function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { ids: [], impl: "lib", parallel: 2, force: false, hiddenVisibility: "after_published", format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, verbose: false, help: false };
+  const o: Options = { ids: [], impl: "lib", parallel: 2, force: false, hiddenVisibility: "after_published", format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, profile: false, verbose: false, help: false };
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
     const v = inline ?? args.shift();
@@ -130,6 +151,7 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--no-sandbox": o.sandbox = false; break;
       case "--no-typecheck": o.typecheck = false; break;
       case "--keep": o.keep = true; break;
+      case "--profile": o.profile = true; break;
       case "--verbose": o.verbose = true; break;
       case "-h": case "--help": o.help = true; break;
       default:
@@ -180,15 +202,27 @@ function jobLimit(nChecks: number, timeoutMs: number): number {
   return 30_000 + (nChecks + 1) * timeoutMs;
 }
 
+/** Milliseconds from this process's start to the CLI's main() (Node and the grader's modules). */
+let mainStartedAt: number | undefined;
+function cliStartMs(): number {
+  return Math.round((mainStartedAt ?? process.uptime()) * 1000);
+}
+/** The first profile printed counts the CLI's start-up; later ones (a batch) only their own time. */
+let profiledOnce = false;
+
 /** Grades one implementation end to end: stage, type-check and grade in parallel, assemble. Throws if the grader failed. */
 async function gradeOne(implArg: string, shown: string, exercises: readonly ExerciseInfo[], o: Options): Promise<GradeReport> {
   const extraDir = o.extraTests ? userPath(o.extraTests) : undefined;
   const extra = extraDir ? loadExtraChecks(extraDir) : [];
   const checks = (ex: ExerciseInfo): readonly Check[] => [...checksFor(ex.id), ...extra.filter((c) => c.exercise === ex.id)];
   const runDir = newRunDir();
+  const t0 = Date.now();
+  const cpu0 = processCpu();
   try {
     const builtIn = implArg === "lib" || implArg === "solutions";
     const staged = stageImpl(builtIn ? implArg : userPath(implArg), runDir);
+    const stageMs = Date.now() - t0;
+    let typeCheckTiming: TypeCheckTiming | undefined;
     const sandboxed = o.sandbox ?? !builtIn;
     if (sandboxed) stageRunner(runDir);
     const ok = (m: string) => staged.modules.find((s) => s.module === m)?.status === "ok";
@@ -198,12 +232,13 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
     const maxTimeMs = o.maxTimeMs ?? 60_000 + (nTests + runnable.length) * o.timeoutMs;
     const modules = [...new Set(runnable.map((e) => e.module))];
     const typeErrors: Promise<TypeErrors | undefined> =
-      o.typecheck && implArg !== "solutions" && modules.length > 0 ? typeCheckInThread(staged.srcDir, modules) : Promise.resolve(undefined);
+      o.typecheck && implArg !== "solutions" && modules.length > 0 ? typeCheckInThread(staged.srcDir, modules, (t) => (typeCheckTiming = t)) : Promise.resolve(undefined);
     const resultsFile = path.join(staged.resultsDir, "worker.jsonl");
     // Composite exercises first: they take longest, so the pool's makespan is shortest.
     const order = [...runnable].sort((a, b) => (b.uses?.length ?? 0) - (a.uses?.length ?? 0));
     const jobs: Job[] = order.map((ex) => ({ exercise: ex.id, implDir: staged.implDir, guardDir: staged.guardDir, resultsFile, timeoutMs: o.timeoutMs, extraDir, sandboxRunDir: sandboxed ? runDir : undefined }));
     let pool: PoolRun | undefined;
+    const tPool = Date.now();
     if (jobs.length > 0) {
       pool = await runPool(jobs, {
         workers: o.jobs,
@@ -214,9 +249,17 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
       });
       if (pool.startError) throw new Error(`the grading run failed before grading anything: ${pool.startError}`);
     }
+    const poolMs = Date.now() - tPool;
     const raw = readLines(resultsFile);
     const sanitize = (text: string): string =>
       text.split(`${staged.implDir}${path.sep}`).join("lib/").split(staged.implDir).join("lib").split(`${ROOT}${path.sep}`).join("");
+    const typeErrorsFound = await typeErrors;
+    if (o.profile) {
+      process.stderr.write(
+        `${shown}: ${formatProfile({ cliStartMs: cliStartMs(), stageMs, typeCheck: typeCheckTiming, poolMs, pool: pool?.profile, cliCpu: processCpu() - (profiledOnce ? cpu0 : 0), totalMs: Date.now() - t0 + (profiledOnce ? 0 : cliStartMs()) })}`,
+      );
+      profiledOnce = true;
+    }
     return assembleReport({
       submission: shown,
       exercises,
@@ -227,7 +270,7 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
       pool,
       maxTimeMs,
       jobLimitMs: (ex) => jobLimit(checks(ex).length, o.timeoutMs),
-      typeErrors: await typeErrors,
+      typeErrors: typeErrorsFound,
       flags: raw.filter((l) => l.src === "flags").map((l) => ({ exercise: String(l.exercise), flags: Array.isArray(l.flags) ? l.flags.map(String) : [] })),
       sanitize,
     });
@@ -257,7 +300,7 @@ function extraTestsKey(dir: string): string {
  * processes), printing each report in id order and writing --out files as each one finishes.
  * Resolves to whether any student could not be graded.
  */
-async function gradeBatch(jobs: { name: string; impl: string; shown: string }[], exercises: ExerciseInfo[], o: Options, done: { name: string; report: GradeReport }[]): Promise<boolean> {
+async function gradeBatch(jobs: { name: string; impl: string; shown: string }[], exercises: ExerciseInfo[], o: Options, done: { name: string; report: GradeReport; seconds?: number }[]): Promise<boolean> {
   const outDir = o.out ? userPath(o.out) : undefined;
   const optionsKey = JSON.stringify([exercises.map((e) => e.id), o.timeoutMs, o.extraTests ? extraTestsKey(userPath(o.extraTests)) : "", o.sandbox, o.hiddenVisibility]);
   const parallel = Math.max(1, Math.min(o.parallel, jobs.length));
@@ -291,7 +334,7 @@ async function gradeBatch(jobs: { name: string; impl: string; shown: string }[],
       finished++;
       if (report) {
         results.set(job.name, report);
-        done.push({ name: job.name, report });
+        done.push({ name: job.name, report, seconds: skipped ? undefined : (Date.now() - t0) / 1000 });
         if (outDir) {
           if (!skipped) writeStudent(outDir, { name: job.name, report }, stamp, (Date.now() - t0) / 1000, o.hiddenVisibility);
           writeClassFiles(outDir, done, exercises);
@@ -310,8 +353,25 @@ async function gradeBatch(jobs: { name: string; impl: string; shown: string }[],
   return failed;
 }
 
+/**
+ * One student's entry in the class file that `--submissions … --json FILE` writes: the same
+ * object as that student's results.json under --out (Gradescope's format with execution_time,
+ * the seconds their grading took), read back from OUT/<id>/results.json when --out was given.
+ */
+function classEntry(d: { name: string; report: GradeReport; seconds?: number }, o: Options, gs: (r: GradeReport) => object): object {
+  if (o.out) {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(userPath(o.out), d.name, "results.json"), "utf8")) as object;
+    } catch {
+      // not written (a read-only OUT): built below
+    }
+  }
+  return { ...gs(d.report), execution_time: Math.round(d.seconds ?? 0) };
+}
+
 /** Runs the CLI; resolves to the exit status (0 graded, 1 grader failure, 2 usage error). */
 export async function main(argv: readonly string[]): Promise<number> {
+  mainStartedAt ??= process.uptime();
   const started = Date.now();
   let o: Options;
   let exercises: ExerciseInfo[];
@@ -350,7 +410,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`grade: --out needs --submissions\n\n${USAGE}`);
     return 2;
   }
-  const done: { name: string; report: GradeReport }[] = [];
+  const done: { name: string; report: GradeReport; seconds?: number }[] = [];
   let failed = false;
   if (o.submissions) {
     failed = await gradeBatch(jobs, exercises, o, done);
@@ -369,10 +429,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (o.json) {
     const gs = (r: GradeReport) => toGradescope(r, { hiddenVisibility: o.hiddenVisibility });
     const seconds = Math.round((Date.now() - started) / 1000);
-    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...gs(d.report) })) } : done[0] ? { ...gs(done[0].report), execution_time: seconds } : {};
+    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...classEntry(d, o, gs) })) } : done[0] ? { ...gs(done[0].report), execution_time: seconds } : {};
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));
+  stopTypeCheckThread();
   return failed ? 1 : 0;
 }
 

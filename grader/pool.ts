@@ -16,7 +16,7 @@
 import { fork, type ChildProcess } from "child_process";
 import * as os from "os";
 import * as path from "path";
-import type { FromWorker, Job, ToWorker } from "./worker";
+import type { FromWorker, Job, JobTiming, ToWorker, WorkerStartup } from "./worker";
 
 export interface PoolOptions {
   /** Parallel workers (default: one per core, at most one per job). */
@@ -41,6 +41,8 @@ export interface PoolRun {
   output: string;
   /** Set when no worker could start: the grader, not the submission, is broken. */
   startError?: string;
+  /** Where the time went (--profile): each worker's start-up, each finished job's figures. */
+  profile?: { workers: WorkerStartup[]; jobs: (JobTiming & { exercise: string })[] };
 }
 
 const WORKER = path.join(__dirname, "worker.ts");
@@ -68,10 +70,11 @@ export function runPool(jobs: readonly Job[], opts: PoolOptions): Promise<PoolRu
   let startFailures = 0;
   let finishedRun = false;
   const live = new Set<ChildProcess>();
+  const profile: NonNullable<PoolRun["profile"]> = { workers: [], jobs: [] };
 
   return new Promise((resolve) => {
     if (jobs.length === 0) {
-      resolve({ stopped, output });
+      resolve({ stopped, output, profile });
       return;
     }
     const collect = (chunk: Buffer) => {
@@ -86,7 +89,7 @@ export function runPool(jobs: readonly Job[], opts: PoolOptions): Promise<PoolRu
       process.removeListener("SIGINT", onSignal);
       process.removeListener("SIGTERM", onSignal);
       for (const c of live) killGroup(c);
-      resolve({ stopped, output, startError });
+      resolve({ stopped, output, startError, profile });
     };
     const maybeDone = () => {
       if (queue.length === 0 && live.size === 0) finish();
@@ -122,8 +125,14 @@ export function runPool(jobs: readonly Job[], opts: PoolOptions): Promise<PoolRu
       const next = () => {
         current = queue.shift();
         if (!current) {
+          // The worker exits on disconnect once its sandbox is gone (so the sandbox's CPU time is
+          // counted); the group is killed when it has, or after a grace period if it has not.
           child.disconnect?.();
-          killGroup(child);
+          const grace = setTimeout(() => killGroup(child), 3000);
+          child.once("exit", () => {
+            clearTimeout(grace);
+            killGroup(child);
+          });
           return;
         }
         const job = current;
@@ -136,10 +145,12 @@ export function runPool(jobs: readonly Job[], opts: PoolOptions): Promise<PoolRu
       child.on("message", (m: FromWorker) => {
         if (m?.type === "ready" && !ready) {
           ready = true;
+          if (m.startup) profile.workers.push(m.startup);
           ranAny = true;
           next();
         } else if (m?.type === "done" && current && m.exercise === current.exercise) {
           clearTimeout(jobTimer);
+          if (m.timing) profile.jobs.push({ ...m.timing, exercise: m.exercise });
           current = undefined;
           if (opts.isolate) {
             child.disconnect?.();

@@ -42,7 +42,29 @@ export interface Job {
 }
 
 export type ToWorker = { type: "grade"; job: Job };
-export type FromWorker = { type: "ready" } | { type: "done"; exercise: string };
+export type FromWorker = { type: "ready"; startup: WorkerStartup } | { type: "done"; exercise: string; timing: JobTiming };
+
+/** How long a worker took to start (tfjs, the wasm backend, the reference, the checks), for --profile. */
+export interface WorkerStartup {
+  wallMs: number;
+  cpuSeconds: number;
+}
+
+/** Where one job's time went, for --profile (informative: no mark depends on it). */
+export interface JobTiming {
+  wallMs: number;
+  /** This worker's CPU seconds during the job (the judge: checks, reference, comparisons). */
+  judgeCpu: number;
+  /** The sandbox's CPU seconds during the job, its start-ups included. */
+  sandboxCpu?: number;
+  /** Sandbox processes started for the job, their wall time and CPU until ready. */
+  sandboxStarts?: number;
+  sandboxStartMs?: number;
+  sandboxStartCpu?: number;
+  /** Whether the job ran in a sandbox kept from the worker's previous job. */
+  reused?: boolean;
+  calls?: number;
+}
 
 /** Built-in checks of the exercise, then its extra checks. */
 export function gradedChecks(id: string, extraDir?: string): readonly Check[] {
@@ -111,18 +133,54 @@ export function causeContext(implDir: string, refs: Record<string, Record<string
   };
 }
 
-/** Grades one job with the submission's code in a sandbox process of its own. */
-async function gradeInSandbox(job: Job & { sandboxRunDir: string }, refs: Record<string, Record<string, unknown>>, write: (check: Check, outcome: CheckOutcome) => void): Promise<void> {
+/**
+ * The sandbox of this worker's last job, kept for its next job when that grades the same
+ * submission (the same run folder) and the process is as fresh as a new one (Sandbox.nextExercise):
+ * most of a sandbox's cost is its start (Node, tfjs, the wasm backend) and its first calls (V8
+ * compiling tfjs), so one process per worker instead of one per exercise saves most of it. A
+ * crash, a restart, a timeout, a failed load or anything the sandbox noted or changed discards
+ * it, so what one exercise's code does still costs only that exercise.
+ */
+let kept: { runDir: string; sb: Sandbox } | undefined;
+
+function sandboxFor(runDir: string): { sb: Sandbox; reused: boolean } {
+  if (kept && kept.runDir === runDir && kept.sb.nextExercise()) {
+    const { sb } = kept;
+    kept = undefined;
+    return { sb, reused: true };
+  }
+  kept?.sb.stop();
+  kept = undefined;
+  return { sb: new Sandbox({ runDir }), reused: false };
+}
+
+/** Stops the kept sandbox (the worker's jobs are over); resolves once the process is gone (reaped, so its CPU time counts as this worker's). */
+export function dropKeptSandbox(): Promise<void> {
+  const sb = kept?.sb;
+  kept = undefined;
+  return sb ? sb.stopAndWait(2000) : Promise.resolve();
+}
+
+/** Grades one job with the submission's code in a sandbox process (a fresh one, or the worker's last one when it may be reused). */
+async function gradeInSandbox(
+  job: Job & { sandboxRunDir: string },
+  refs: Record<string, Record<string, unknown>>,
+  write: (check: Check, outcome: CheckOutcome) => void,
+  timing?: Partial<JobTiming>,
+): Promise<void> {
   const ex = findExercise(job.exercise);
   const checks = gradedChecks(ex.id, job.extraDir);
   const shown = `lib/${ex.module}.ts`;
-  const sb = new Sandbox({ runDir: job.sandboxRunDir });
+  const { sb, reused } = sandboxFor(job.sandboxRunDir);
+  const before = sb.stats;
+  let reusable = true;
   const fail = (kind: CheckOutcome["kind"], problem: string) => {
+    reusable = false;
     for (const check of checks) write(check, { passed: false, kind, feedback: problem, problem });
   };
   try {
     try {
-      sb.start();
+      if (!sb.alive) sb.start();
     } catch (e) {
       // The grader's fault, not the submission's: say so in the feedback and on the tutor's terminal.
       process.stderr.write(`grading worker: the sandbox could not start: ${(e as Error).message}\n`);
@@ -145,25 +203,44 @@ async function gradeInSandbox(job: Job & { sandboxRunDir: string }, refs: Record
       timeoutMs: job.timeoutMs,
       checks,
       causes: causesAvailable() ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() } : undefined,
-      onOutcome: write,
+      onOutcome: (check, outcome) => {
+        if (outcome.kind === "timeout" || outcome.kind === "crashed") reusable = false;
+        write(check, outcome);
+      },
     });
+  } catch (e) {
+    reusable = false;
+    throw e;
   } finally {
-    sb.stop();
     const flags = describeNotes(sb.notes);
     if (sb.restarts > 0) flags.push(`its process died during grading and was restarted ${sb.restarts} time(s) (${sb.lastCrash ?? "a crash"})`);
     if (flags.length > 0) record(job.resultsFile, { src: "flags", exercise: ex.id, flags });
+    if (reusable && flags.length === 0 && sb.alive) kept = { runDir: job.sandboxRunDir, sb };
+    else sb.stop();
+    if (timing) {
+      const after = sb.stats;
+      Object.assign(timing, {
+        reused,
+        sandboxCpu: after.cpu - before.cpu,
+        sandboxStarts: after.starts - before.starts,
+        sandboxStartMs: after.startMs - before.startMs,
+        sandboxStartCpu: after.startCpu - before.startCpu,
+        calls: after.calls - before.calls,
+      });
+    }
   }
 }
 
-/** Grades one job, writing a line per test to its results file. */
-export async function gradeJob(job: Job, refs: Record<string, Record<string, unknown>>): Promise<void> {
+/** Grades one job, writing a line per test to its results file; `timing` receives the sandbox's figures. */
+export async function gradeJob(job: Job, refs: Record<string, Record<string, unknown>>, timing?: Partial<JobTiming>): Promise<void> {
   const ex = findExercise(job.exercise);
   if (job.sandboxRunDir) {
     record(job.resultsFile, { src: "started", exercise: ex.id });
     const sandboxed = { ...job, sandboxRunDir: job.sandboxRunDir };
-    await gradeInSandbox(sandboxed, refs, (check, outcome) => record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome }));
+    await gradeInSandbox(sandboxed, refs, (check, outcome) => record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome }), timing);
     return;
   }
+  void dropKeptSandbox();
   const checks = gradedChecks(ex.id, job.extraDir);
   // From here on, a dead worker is the submission's doing (the CLI tells the two apart by this line).
   record(job.resultsFile, { src: "started", exercise: ex.id });
@@ -188,22 +265,31 @@ async function main(): Promise<void> {
   await setupBackend(undefined, { quiet: true });
   const refs = loadReferences();
   const send = (m: FromWorker) => process.send?.(m);
+  const cpuSeconds = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1e6;
+  };
   let busy = Promise.resolve();
   process.on("message", (m: ToWorker) => {
     if (m?.type !== "grade") return;
     busy = busy.then(async () => {
+      const t0 = Date.now();
+      const c0 = cpuSeconds();
+      const timing: Partial<JobTiming> = {};
       try {
-        await gradeJob(m.job, refs);
+        await gradeJob(m.job, refs, timing);
       } catch (e) {
         // A grader bug: the tests without a line are reported as not finished; the stack goes to the CLI's --verbose output.
         process.stderr.write(`grading worker: ${m.job.exercise} failed: ${(e as Error)?.stack ?? String(e)}\n`);
       } finally {
-        send({ type: "done", exercise: m.job.exercise });
+        send({ type: "done", exercise: m.job.exercise, timing: { ...timing, wallMs: Date.now() - t0, judgeCpu: cpuSeconds() - c0 } });
       }
     });
   });
-  process.on("disconnect", () => process.exit(0));
-  send({ type: "ready" });
+  process.on("disconnect", () => {
+    void dropKeptSandbox().finally(() => process.exit(0));
+  });
+  send({ type: "ready", startup: { wallMs: Math.round(process.uptime() * 1000), cpuSeconds: cpuSeconds() } });
 }
 
 if (require.main === module) void main();

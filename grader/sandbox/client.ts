@@ -117,6 +117,32 @@ function dropUser(runDir: string): boolean {
   return process.getuid?.() === 0 && tools().setpriv && othersCanReach(runDir) && othersCanReach(fs.realpathSync(path.join(ROOT, "node_modules")));
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where there is no /proc. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a sandbox's time went (for `npm run grade -- --profile`). */
+export interface SandboxStats {
+  /** Processes started, and the wall time and CPU seconds until each said "ready" (node, tfjs, wasm). */
+  starts: number;
+  startMs: number;
+  startCpu: number;
+  /** CPU seconds of the sandbox processes in all (start-up included). */
+  cpu: number;
+  /** Calls into the student's code. */
+  calls: number;
+  /** Exercises graded in an already running process (reused after a clean exercise). */
+  reused: number;
+}
+
 let channelCounter = 0;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
@@ -149,6 +175,10 @@ export class Sandbox {
   static readonly MAX_RESTARTS = 3;
   /** Why the last call failed at the process level (crash, unanswered, protocol). */
   lastCrash?: string;
+  /** Why the last nextExercise() did not keep the process (for --profile). */
+  lastDiscard?: string;
+  private cpuOfStopped = 0;
+  private statsNow: Omit<SandboxStats, "cpu"> = { starts: 0, startMs: 0, startCpu: 0, calls: 0, reused: 0 };
 
   constructor(private readonly opts: SandboxOptions) {
     // One channel folder per sandbox: several workers grade exercises of one run folder at once.
@@ -199,6 +229,11 @@ export class Sandbox {
     return { cmd, args };
   }
 
+  /** Where this sandbox's time went so far (every process it started). */
+  get stats(): SandboxStats {
+    return { ...this.statsNow, cpu: this.cpuOfStopped + (this.child ? processCpuSeconds(this.pid) ?? 0 : 0) };
+  }
+
   /** Starts the process and waits (synchronously) for its "ready". Throws SandboxCrash when it cannot start. */
   start(): void {
     this.stop();
@@ -233,8 +268,12 @@ export class Sandbox {
     this.shared.clear();
     this.callbacks.clear();
     this.placeholders = [];
+    const t0 = Date.now();
     const ready = this.receive(Date.now() + (this.opts.startMs ?? 60_000), true);
     if (ready.op !== "ready") throw new SandboxCrash(`the sandbox did not start: ${this.stderrTail()}`);
+    this.statsNow.starts++;
+    this.statsNow.startMs += Date.now() - t0;
+    this.statsNow.startCpu += processCpuSeconds(this.pid) ?? 0;
   }
 
   private stderrTail(): string {
@@ -253,6 +292,7 @@ export class Sandbox {
   /** Kills the process (and anything it started) and closes the channel. */
   stop(): void {
     if (this.child) {
+      this.cpuOfStopped += processCpuSeconds(this.pid) ?? 0;
       try {
         this.child.kill("SIGKILL");
       } catch {
@@ -272,6 +312,20 @@ export class Sandbox {
     this.reqFd = this.repFd = -1;
     tf.dispose(this.placeholders);
     this.placeholders = [];
+  }
+
+  /** stop(), then waits (at most `ms`) until the process has exited and been reaped. */
+  stopAndWait(ms: number): Promise<void> {
+    const child = this.child;
+    this.stop();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private processGone(): boolean {
@@ -532,6 +586,7 @@ export class Sandbox {
   }
 
   call(m: string, fn: string, args: unknown[]): unknown {
+    this.statsNow.calls++;
     const budgetMs = this.budget(fn);
     let r: Reply;
     try {
@@ -626,6 +681,48 @@ export class Sandbox {
     if (!Array.isArray(gs) || gs.length !== wrt.length || !gs.every((g) => g instanceof tf.Tensor || g === undefined)) throw new StudentError(fn, new Error("the gradients could not be read"));
     // An input with no gradient in the sandbox (a mask the judge does not differentiate): zeros.
     return gs.map((g, i) => (g instanceof tf.Tensor ? g : tf.zerosLike(wrt[i])));
+  }
+
+  /**
+   * Gets this sandbox ready for the next exercise of the same submission without a new process
+   * (start-up is most of a sandbox's cost): the process forgets the last exercise's tensors,
+   * objects and the student's modules, and says whether it is now as fresh as a new process —
+   * nothing noted (patched built-ins, timers, refused operations), no global, prototype, tfjs
+   * flag, kernel or support export changed, no tensor left. Returns false, with the process
+   * stopped, when it is not (the caller then starts a new one), or when it crashed, was
+   * restarted or stopped answering during the last exercise.
+   */
+  nextExercise(): boolean {
+    const discard = (why: string) => {
+      this.lastDiscard = why;
+      this.stop();
+      return false;
+    };
+    if (!this.alive) return discard("not running");
+    if (this.restarts > 0) return discard("restarted during the last exercise");
+    if (this.notesSeen.length > 0) return discard(`noted: ${this.notesSeen[0].kind} ${this.notesSeen[0].what}`);
+    let r: Reply;
+    try {
+      this.send({ op: "next-exercise" });
+      r = this.await(Date.now() + 10_000);
+    } catch (e) {
+      return discard(e instanceof SandboxCrash ? e.message : String(e));
+    }
+    if (r.ok !== true || r.fresh !== true) return discard(typeof r.why === "string" ? r.why.slice(0, 200) : "not fresh");
+    // The judge's side of the bookkeeping, afresh too.
+    this.reg = new Registry(1);
+    this.shared.clear();
+    this.callbacks.clear();
+    this.callbackIds = new WeakMap();
+    tf.dispose(this.placeholders);
+    this.placeholders = [];
+    this.loaded.clear();
+    this.loadedNames.clear();
+    this.lastCrash = undefined;
+    this.deadline = Number.POSITIVE_INFINITY;
+    this.limitMs = 10_000;
+    this.statsNow.reused++;
+    return true;
   }
 }
 

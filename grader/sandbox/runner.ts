@@ -495,6 +495,9 @@ function serve(): never {
           judgeObjects.clear();
           reply = { ok: true };
           break;
+        case "next-exercise":
+          reply = nextExercise();
+          break;
         default:
           reply = { ok: false, protocol: `unknown request ${String(req.op)}` };
       }
@@ -503,6 +506,124 @@ function serve(): never {
     }
     send(reply ?? { ok: false, protocol: `no reply to ${String(req.op)}` });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reuse for the next exercise of the same submission (the judge's choice, see client.ts)
+
+/**
+ * What a fresh sandbox looks like to the student's code, beyond the watched built-ins: every
+ * global and what it holds (its own properties and its prototype's), tfjs's flags, kernels and
+ * backend, the kit's support modules' exports, the bytes of live tensors. Compared after an
+ * exercise: any difference means this process is not as fresh as a new one, so the judge
+ * discards it.
+ */
+function stateFingerprint(): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const props = (label: string, obj: unknown) => {
+    if (obj === null || (typeof obj !== "object" && typeof obj !== "function")) return;
+    if (obj === globalThis) return; // its own properties are the globals, below
+    for (const k of Reflect.ownKeys(obj as object)) {
+      const d = Reflect.getOwnPropertyDescriptor(obj as object, k);
+      out.set(`${label}.${String(k)}`, d ? ("value" in d ? d.value : d.get) : undefined);
+    }
+  };
+  // Descriptors only: reading a global would run Node's lazy getters (and change what it reads).
+  for (const k of Reflect.ownKeys(globalThis)) {
+    if (k === WATCHDOG_SLOT) continue; // the watchdog's own slot, set on every call
+    const d = Reflect.getOwnPropertyDescriptor(globalThis, k);
+    if (!d || !("value" in d)) {
+      out.set(`global.${String(k)}`, d?.get);
+      continue;
+    }
+    const v: unknown = d.value;
+    out.set(`global.${String(k)}`, v);
+    if (typeof v === "function") {
+      props(`${String(k)}`, v);
+      props(`${String(k)}.prototype`, (v as { prototype?: unknown }).prototype);
+    } else if (v !== null && typeof v === "object" && k !== "process") {
+      props(String(k), v);
+    }
+  }
+  props("tf", tf);
+  props("tf.Tensor.prototype", tf.Tensor.prototype);
+  props("Object.getPrototypeOf(Float32Array.prototype)", Object.getPrototypeOf(Float32Array.prototype));
+  for (const [k, v] of Object.entries(tf.env().getFlags())) out.set(`tf.env.${k}`, v);
+  out.set("tf.backend", tf.getBackend());
+  for (const kernel of tf.getKernelsForBackend(tf.getBackend())) {
+    out.set(`kernel.${kernel.kernelName}`, kernel.kernelFunc);
+    out.set(`kernel.${kernel.kernelName}.gradient`, tf.getGradient(kernel.kernelName));
+  }
+  for (const [file, m] of Object.entries(require.cache)) {
+    if (m && file.startsWith(LIB + path.sep + "support" + path.sep)) props(`support:${path.relative(LIB, file)}`, m.exports);
+  }
+  out.set("bytes", tf.memory().numBytes);
+  return out;
+}
+let freshState: Map<string, unknown> | undefined;
+const WATCHDOG_SLOT = "__labWatchdogCall";
+const LEFTOVER_BYTES = 16 << 20;
+
+/**
+ * Additions a new process would make too, as the kit's own code runs: a support module loaded
+ * for the first time, a kit kernel ("Lab…", lib/support/fast/kernels.ts) registered on first use.
+ * They join the fresh state; any later change to them still counts.
+ */
+const ADDITION = /^(support:|kernel\.Lab)/;
+
+/** The module or kernel a fingerprint key belongs to ("support:support/ops.js", "kernel.LabMatMul"). */
+function owner(key: string): string {
+  return key.startsWith("support:") ? key.slice(0, key.indexOf(".js") + 3) : key.replace(/\.gradient$/, "");
+}
+/** Support modules and kernels present in the fresh state: new properties on them are changes, not additions. */
+const freshOwners = new Set<string>();
+
+/** The first difference between now and the fresh state, or undefined. */
+function stateChange(): string | undefined {
+  if (!freshState) return "no fresh state recorded";
+  const now = stateFingerprint();
+  // Tensors left behind (the gradient path leaves a few small ones) only cost memory: up to a
+  // small budget, which keeps a process that a leak has filled from being reused.
+  const grown = Number(now.get("bytes")) - Number(freshState.get("bytes"));
+  if (grown > LEFTOVER_BYTES) return `${grown} bytes of tensors left behind`;
+  now.delete("bytes");
+  const added: [string, unknown][] = [];
+  for (const [k, v] of now) {
+    if (!freshState.has(k) && ADDITION.test(k) && !freshOwners.has(owner(k))) added.push([k, v]);
+    else if (!freshState.has(k) || !Object.is(freshState.get(k), v)) return k;
+  }
+  for (const k of freshState.keys()) if (!now.has(k) && k !== "bytes") return k;
+  for (const [k, v] of added) freshState.set(k, v);
+  for (const [k] of added) freshOwners.add(owner(k));
+  return undefined;
+}
+
+/** The kit's support modules exercise files import (the reference's imports): loaded before the fresh state is taken. */
+const PRELOADED_SUPPORT = ["exercises", "types", "checks", "ops", "random"];
+
+/**
+ * Forgets the last exercise: the judge's tensors and objects, its mirrored scopes, the student's
+ * modules (the next load reads them afresh, as a new process would). Replies whether the process
+ * is now as fresh as a new one (nothing noted, no state changed); if not, the judge stops it.
+ */
+function nextExercise(): unknown {
+  while (scopes.length > 0) {
+    tf.engine().endScope();
+    scopes.pop();
+  }
+  for (const t of held.values()) if (!t.isDisposed) t.dispose();
+  held.clear();
+  judgeObjects.clear();
+  reg = new Registry(-1);
+  swapTable().clear();
+  pendingCallbacks = 0;
+  for (const file of Object.keys(require.cache)) if (path.dirname(file) === LIB) delete require.cache[file];
+  modules.clear();
+  if (notes.length > 0) return { ok: true, fresh: false, why: `noted: ${notes[0].kind} ${notes[0].what}` };
+  noteTimers();
+  if (notes.length > 0) return { ok: true, fresh: false, why: "a timer" };
+  const changed = stateChange();
+  return changed === undefined ? { ok: true, fresh: true } : { ok: true, fresh: false, why: `changed: ${changed}` };
 }
 
 function harden(): void {
@@ -552,6 +673,25 @@ async function main(): Promise<void> {
   await setupBackend("wasm", { quiet: true });
   harden();
   globalsBefore = snapshotGlobals();
+  swapTable(); // created now, so that it is part of the fresh state
+  for (const m of PRELOADED_SUPPORT) {
+    try {
+      require(path.join(LIB, "support", `${m}.js`));
+    } catch {
+      // not in this kit: loaded (or not) when an exercise imports it
+    }
+  }
+  // tfjs evaluates its flags lazily: evaluated now (their defaults), a later change shows.
+  const env = tf.env() as unknown as { flagRegistry: Record<string, unknown>; get(name: string): unknown };
+  for (const name of Object.keys(env.flagRegistry ?? {})) {
+    try {
+      env.get(name);
+    } catch {
+      // a flag that cannot be evaluated here stays unevaluated
+    }
+  }
+  freshState = stateFingerprint();
+  for (const k of freshState.keys()) if (ADDITION.test(k)) freshOwners.add(owner(k));
   send({ op: "ready", backend: tf.getBackend() });
   serve();
 }

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EXERCISES } from "../../lib/support/exercises";
+import { EXERCISE_MODULES, EXERCISES } from "../../lib/support/exercises";
 import { checksFor } from "../grading/checks";
 import { CLI, REGISTER, ROOT, SOLUTIONS_DIR } from "../../grader/paths";
 
@@ -139,6 +139,14 @@ describe("grader CLI", () => {
     expect(r.stdout).toContain(`Total: 0/${TOTAL}`);
   });
 
+  it("--help names every exercise file of the exercise table and documents the class JSON", () => {
+    const r = runCli(["--help"]);
+    expect(r.status).toBe(0);
+    for (const m of EXERCISE_MODULES) expect(r.stdout).toContain(`${m}.ts`);
+    expect(r.stdout).toMatch(/--json FILE[\s\S]*\{"submissions": \[\{"submission": ID, \.\.\.\}\]\}/);
+    expect(r.stdout).toContain("--profile");
+  });
+
   it("exits with status 2 and the usage on a bad command line", () => {
     const r = runCli(["9.9"]);
     expect(r.status).toBe(2);
@@ -173,7 +181,8 @@ describe("grader CLI with broken submissions", () => {
     );
     const json = path.join(tmp, "subs.json");
     const csv = path.join(tmp, "subs.csv");
-    const r = runCli(["--submissions", subs, "--timeout", "4000", "--csv", csv, "--json", json, "--extra-tests", extra]);
+    const out = path.join(tmp, "subs-out");
+    const r = runCli(["--submissions", subs, "--timeout", "4000", "--csv", csv, "--json", json, "--out", out, "--extra-tests", extra]);
     expect(r.status, r.stderr).toBe(0);
 
     const rows = Object.fromEntries(parseCsv(csv).map((row) => [row.submission, row]));
@@ -186,7 +195,13 @@ describe("grader CLI with broken submissions", () => {
     expect(rows.crash["1.3"]).toBe("8"); // the sandbox refused process.kill at n = 7: only that test is lost
     expect(rows.cheat).toMatchObject({ "0.1": "10", "1.1": "0", "1.2": "0", "1.3": "0", "1.4": "0", total: "10" });
 
-    const all = readJson<{ submissions: (Gradescope & { submission: string })[] }>(json).submissions;
+    const all = readJson<{ submissions: (Gradescope & { submission: string; execution_time: number })[] }>(json).submissions;
+    // The class file holds, for each student in id order, exactly the results.json --out wrote for them.
+    expect(all.map((s) => s.submission)).toEqual(["cheat", "crash", "loop"]);
+    for (const { submission, ...entry } of all) {
+      expect(entry).toEqual(readJson(path.join(out, submission, "results.json")));
+      expect(Number.isInteger(entry.execution_time)).toBe(true);
+    }
     const test = (sub: string, name: string) => {
       const t = all.find((s) => s.submission === sub)?.tests.find((x) => x.name === name);
       if (!t) throw new Error(`no test "${name}" for ${sub}`);
