@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// The project's own tests (`npm test`). Grading runs use tests/grader/vitest.grade.config.ts.
+// The project's own tests (`npm test`). Grading runs use grader/vitest.grade.config.ts.
 export default defineConfig({
   test: {
     include: ["tests/unit/**/*.test.ts"],

@@ -5,12 +5,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
+import { graderBenchmark } from "./grader";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { g2pBenchmark } from "./g2p";
 import { gptStepBenchmark } from "./gpt-step";
+import { namesBenchmark } from "./names";
 import { toyTaskBenchmark } from "./toy-task";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, g2pBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -36,6 +36,9 @@ export function softmax(x: tf.Tensor, axis = -1): tf.Tensor {
  * Returns { output: [..., Tq, dv], weights: [..., Tq, Tk] }.
  * A query whose every key is blocked must get all-zero weights and a zero output.
  * Shape mismatches must raise an error naming scaledDotProductAttention, the argument and the shapes.
+ * Notebook 02 trains through this function, so tf.grads must go through it: use ops tfjs can
+ * differentiate on the way from q, k, v to the output (a 0/1 mask multiplied in, not tf.greater
+ * of computed values).
  */
 export function scaledDotProductAttention(
   q: tf.Tensor,

@@ -29,7 +29,10 @@ export function splitHeads(x: tf.Tensor, numHeads: number): tf.Tensor {
   return todo("2.1");
 }
 
-/** Exercise 2.2: the inverse of splitHeads, [B, h, T, dh] → [B, T, h·dh]. */
+/**
+ * Exercise 2.2: the inverse of splitHeads, [B, h, T, dh] → [B, T, h·dh].
+ * An x of another rank must throw an Error naming mergeHeads and x's shape.
+ */
 export function mergeHeads(x: tf.Tensor): tf.Tensor {
   return todo("2.2");
 }

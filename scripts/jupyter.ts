@@ -1,6 +1,7 @@
 /**
  * Jupyter plumbing shared by `npm start` and the notebook runner: where Jupyter is, and the
- * tslab kernel spec that runs this project's own tslab (written directly; no Python needed).
+ * kernel spec (written directly; no Python needed). The spec runs scripts/kernel/launch.js,
+ * which starts the tslab of whichever clone holds the notebook (scripts/kernel/kernel.js).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -19,31 +20,60 @@ export function userJupyterDataDir(): string {
   return path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), ".local", "share"), "jupyter");
 }
 
-export function kernelSpec(): Record<string, unknown> {
-  const tslabBin = path.join(PROJECT_ROOT, "node_modules", "tslab", "bin", "tslab");
-  if (!fs.existsSync(tslabBin)) {
-    throw new Error(`tslab is not installed at ${tslabBin}: run "npm install" in ${PROJECT_ROOT} first`);
-  }
+/** The launcher that kernel.json runs; copied into the kernel spec folder (see its header). */
+export const LAUNCHER_SOURCE = path.join(PROJECT_ROOT, "scripts", "kernel", "launch.js");
+/** The plotting library, served to notebook pages from the kernel spec folder (lib/support/plot.ts). */
+export const PLOTLY_FILE = "plotly.min.js";
+
+/** kernel.json for the spec folder `specDir`: Node runs the launcher copied there, not a clone's files. */
+export function kernelSpec(specDir: string): Record<string, unknown> {
   return {
-    argv: [process.execPath, tslabBin, "kernel", "--config-path", "{connection_file}"],
+    argv: [process.execPath, path.join(specDir, "launch.js"), "{connection_file}"],
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
+    metadata: { "attention-lab": { launcher: "launch.js finds the notebook's own project (scripts/kernel/kernel.js)" } },
   };
 }
 
+function plotlyBundlePath(): string {
+  return require.resolve("plotly.js-cartesian-dist-min", { paths: [PROJECT_ROOT] });
+}
+
 /**
- * Writes kernels/attention-lab/kernel.json under `dataDir` (idempotent: rewrites only when it
- * differs). Returns the file and whether it changed.
+ * Writes kernels/attention-lab/ under `dataDir`: kernel.json, the launcher, the plotting library
+ * and projects.json (the clones that registered, newest first; the launcher's fallback for
+ * notebooks outside any clone). Idempotent: files are rewritten only when they differ. Returns
+ * kernel.json's path and whether anything changed.
  */
 export function installKernelSpec(dataDir = userJupyterDataDir()): { file: string; changed: boolean } {
-  const dir = path.join(dataDir, "kernels", KERNEL_NAME);
-  const file = path.join(dir, "kernel.json");
-  const text = JSON.stringify(kernelSpec(), null, 2) + "\n";
-  const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
-  if (old === text) return { file, changed: false };
+  const tslabBin = path.join(PROJECT_ROOT, "node_modules", "tslab", "package.json");
+  if (!fs.existsSync(tslabBin)) {
+    throw new Error(`tslab is not installed in ${path.dirname(tslabBin)}: run "npm install" in ${PROJECT_ROOT} first`);
+  }
+  const dir = path.resolve(dataDir, "kernels", KERNEL_NAME);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(file, text);
-  return { file, changed: true };
+  const file = path.join(dir, "kernel.json");
+  const projectsFile = path.join(dir, "projects.json");
+  let known: string[] = [];
+  try {
+    known = JSON.parse(fs.readFileSync(projectsFile, "utf8")).projects ?? [];
+  } catch {
+    known = [];
+  }
+  const projects = [PROJECT_ROOT, ...known.filter((p) => p !== PROJECT_ROOT && fs.existsSync(p))];
+  let changed = false;
+  const write = (target: string, content: string | Buffer): void => {
+    const old = fs.existsSync(target) ? fs.readFileSync(target) : undefined;
+    const next = typeof content === "string" ? Buffer.from(content) : content;
+    if (old && old.equals(next)) return;
+    fs.writeFileSync(target, next);
+    changed = true;
+  };
+  write(path.join(dir, "launch.js"), fs.readFileSync(LAUNCHER_SOURCE));
+  write(path.join(dir, PLOTLY_FILE), fs.readFileSync(plotlyBundlePath()));
+  write(projectsFile, JSON.stringify({ projects }, null, 2) + "\n");
+  write(file, JSON.stringify(kernelSpec(dir), null, 2) + "\n");
+  return { file, changed };
 }
 
 /** The `jupyter` command to use, or undefined. Debian's /usr/bin/jupyter is tried after PATH. */

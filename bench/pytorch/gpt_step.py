@@ -22,6 +22,28 @@ def reply(obj):
     sys.stdout.flush()
 
 
+def load_weights(path, manifest):
+    """The injected weights: one float32 file, tensors in manifest order, by name."""
+    flat = np.fromfile(path, dtype=np.float32)
+    tensors, off = {}, 0
+    for e in manifest:
+        n = int(np.prod(e["shape"]))
+        tensors[e["name"]] = flat[off:off + n].reshape(e["shape"]).copy()
+        off += n
+    return tensors
+
+
+def serve(handlers):
+    """Answers JSON-line requests on stdin: handlers[msg["cmd"]](msg) returns the reply; errors are replied, not raised."""
+    for line in sys.stdin:
+        msg = json.loads(line)
+        try:
+            handler = handlers.get(msg["cmd"])
+            reply(handler(msg) if handler else {"error": f"unknown command {msg['cmd']}"})
+        except Exception as e:  # report, keep serving
+            reply({"error": f"{type(e).__name__}: {e}"})
+
+
 class Gpt:
     def __init__(self, config, tensors):
         self.c = config
@@ -95,62 +117,52 @@ class Gpt:
 
 
 def main():
-    model = None
-    batches = None
-    manifest = None
-    opt = None
-    cursor = 0
-    for line in sys.stdin:
-        msg = json.loads(line)
-        try:
-            if msg["cmd"] == "load":
-                manifest = msg["manifest"]
-                flat = np.fromfile(msg["weights"], dtype=np.float32)
-                tensors, off = {}, 0
-                for e in manifest:
-                    n = int(np.prod(e["shape"]))
-                    tensors[e["name"]] = flat[off:off + n].reshape(e["shape"]).copy()
-                    off += n
-                b = msg["batch"]
-                batches = torch.from_numpy(np.fromfile(msg["batches"], dtype=np.int32).astype(np.int64).reshape(-1, b["size"], b["length"]))
-                model = Gpt(msg["config"], tensors)
-                opt = torch.optim.AdamW(list(model.p.values()), lr=msg["learningRate"], weight_decay=msg["weightDecay"])
-                reply({"ok": True, "parameters": sum(v.numel() for v in model.p.values()), "torch": torch.__version__, "threads": torch.get_num_threads()})
-            elif msg["cmd"] == "check":
-                # Loss and gradients at the injected weights, then the losses of `steps` AdamW steps.
-                model.reset()
-                opt = torch.optim.AdamW(list(model.p.values()), lr=opt.defaults["lr"], weight_decay=opt.defaults["weight_decay"])
-                loss = model.loss(batches[0])
-                loss.backward()
-                model.grads_in_manifest_order(manifest).tofile(msg["grads"])
-                losses = []
-                for s in range(msg["steps"]):
-                    opt.zero_grad(set_to_none=True)
-                    l = model.loss(batches[s % len(batches)])
-                    l.backward()
-                    opt.step()
-                    losses.append(l.item())
-                with torch.no_grad():
-                    after = model.loss(batches[0]).item()
-                reply({"loss0": loss.item(), "losses": losses, "after": after})
-            elif msg["cmd"] == "time":
-                walls = []
-                c0 = time.process_time()
-                for _ in range(msg["steps"]):
-                    t0 = time.perf_counter()
-                    opt.zero_grad(set_to_none=True)
-                    l = model.loss(batches[cursor % len(batches)])
-                    l.backward()
-                    opt.step()
-                    l.item()
-                    walls.append((time.perf_counter() - t0) * 1000)
-                    cursor += 1
-                cpu = (time.process_time() - c0) * 1000
-                reply({"wall_ms": walls, "cpu_ms": cpu, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
-            else:
-                reply({"error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # report, keep serving
-            reply({"error": f"{type(e).__name__}: {e}"})
+    state = {"cursor": 0}
+
+    def load(msg):
+        state["manifest"] = msg["manifest"]
+        b = msg["batch"]
+        state["batches"] = torch.from_numpy(np.fromfile(msg["batches"], dtype=np.int32).astype(np.int64).reshape(-1, b["size"], b["length"]))
+        model = state["model"] = Gpt(msg["config"], load_weights(msg["weights"], msg["manifest"]))
+        state["opt"] = torch.optim.AdamW(list(model.p.values()), lr=msg["learningRate"], weight_decay=msg["weightDecay"])
+        return {"ok": True, "parameters": sum(v.numel() for v in model.p.values()), "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+    def check(msg):
+        # Loss and gradients at the injected weights, then the losses of `steps` AdamW steps.
+        model, batches, opt = state["model"], state["batches"], state["opt"]
+        model.reset()
+        opt = state["opt"] = torch.optim.AdamW(list(model.p.values()), lr=opt.defaults["lr"], weight_decay=opt.defaults["weight_decay"])
+        loss = model.loss(batches[0])
+        loss.backward()
+        model.grads_in_manifest_order(state["manifest"]).tofile(msg["grads"])
+        losses = []
+        for s in range(msg["steps"]):
+            opt.zero_grad(set_to_none=True)
+            l = model.loss(batches[s % len(batches)])
+            l.backward()
+            opt.step()
+            losses.append(l.item())
+        with torch.no_grad():
+            after = model.loss(batches[0]).item()
+        return {"loss0": loss.item(), "losses": losses, "after": after}
+
+    def timed(msg):
+        model, batches, opt = state["model"], state["batches"], state["opt"]
+        walls = []
+        c0 = time.process_time()
+        for _ in range(msg["steps"]):
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            l = model.loss(batches[state["cursor"] % len(batches)])
+            l.backward()
+            opt.step()
+            l.item()
+            walls.append((time.perf_counter() - t0) * 1000)
+            state["cursor"] += 1
+        cpu = (time.process_time() - c0) * 1000
+        return {"wall_ms": walls, "cpu_ms": cpu, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+    serve({"load": load, "check": check, "time": timed})
 
 
 if __name__ == "__main__":

@@ -1,15 +1,24 @@
 /**
  * Plotting for the notebooks, over plotly.js (the cartesian bundle: lines, bars, heatmaps).
  *
- * Works offline: the first figure of a kernel session carries the plotly bundle inline, later
- * figures reuse it. Output is plain text/html, which the classic notebook, JupyterLab (trusted
- * outputs), VS Code notebooks and nbconvert's HTML export all run.
- *
- * Build a figure with heatmap / lines / heatmapGrid, then show(figure).
+ * Build a figure with heatmap / lines / heatmapGrid, then show(figure); livePlot() for a figure
+ * that is redrawn in place (training curves). Every figure is sent as ONE output holding:
+ *   - text/html: the static SVG picture, and a script that swaps in the interactive plotly
+ *     version. The script gets Plotly from the page (the exported HTML inlines it once), or
+ *     else from the Jupyter server, which serves it from the kernel spec folder (`npm start`
+ *     puts plotly.min.js there): so plots draw after a tab reload and in a reopened notebook,
+ *     and saved notebooks never carry the 1.5 MB library;
+ *   - application/vnd.plotly.v1+json: the figure itself, which JupyterLab (with its plotly
+ *     extension) and VS Code draw natively;
+ *   - image/svg+xml: the static picture alone (plot-svg.ts), for viewers that run no scripts;
+ *   - text/plain: a one-line description.
+ * If Plotly cannot be had (a page opened from disk without the exported bundle), the static
+ * picture stays.
  */
 import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
-import * as tslab from "tslab";
+import { displayBundle, newDisplayHandle, type MimeBundle } from "./display";
+import { figureSvg, type ColorscaleName } from "./plot-svg";
 
 export interface Figure {
   data: Record<string, unknown>[];
@@ -33,7 +42,9 @@ export interface HeatmapOptions extends AxisOptions {
   y?: readonly (string | number)[];
   zmin?: number;
   zmax?: number;
-  colorscale?: string;
+  /** What the colour means (the colour bar's title), e.g. "attention weight". */
+  zTitle?: string;
+  colorscale?: ColorscaleName;
   /** Write each cell's value in it (good for small matrices). */
   showValues?: boolean;
 }
@@ -94,9 +105,14 @@ function baseLayout(o: AxisOptions): Record<string, unknown> {
     margin: { l: 70, r: 30, t: o.title ? 50 : 20, b: 60 },
     // automargin: long tick labels (e.g. whole sentences on a heatmap's rows) grow the margin
     // instead of being cut off or drawn over the axis title.
-    xaxis: { title: { text: o.xTitle ?? "" }, automargin: true },
-    yaxis: { title: { text: o.yTitle ?? "" }, automargin: true },
+    // exponentformat "power": tick labels like 10⁻⁴, not plotly's default SI letters ("100μ").
+    xaxis: { title: { text: o.xTitle ?? "" }, automargin: true, exponentformat: "power" },
+    yaxis: { title: { text: o.yTitle ?? "" }, automargin: true, exponentformat: "power" },
   };
+}
+
+function colorbar(o: HeatmapOptions): Record<string, unknown> {
+  return { title: { text: o.zTitle ?? "", side: "right" }, exponentformat: "power" };
 }
 
 /**
@@ -119,6 +135,7 @@ export function heatmap(z: Matrix, o: HeatmapOptions = {}): Figure {
         zmin: o.zmin,
         zmax: o.zmax,
         colorscale: o.colorscale ?? "Viridis",
+        colorbar: colorbar(o),
         texttemplate: o.showValues ? "%{z:.2f}" : undefined,
         hovertemplate: "row %{y}<br>col %{x}<br>value %{z:.4g}<extra></extra>",
       },
@@ -165,11 +182,11 @@ export function heatmapGrid(
     // Axis titles on the outer panels only (left column, bottom row): between panels they overlap.
     const xTitle = i + cols >= panels.length ? o.xTitle ?? "" : "";
     const yTitle = i % cols === 0 ? o.yTitle ?? "" : "";
-    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle }, automargin: true };
+    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle }, automargin: true, exponentformat: "power" };
     // Row labels (e.g. words) are shared: drawn once, left of the first column. On inner panels
     // they would spill into the gap and over the neighbouring panel.
     const yLabels = o.y === undefined || i % cols === 0;
-    layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: yTitle }, automargin: true, showticklabels: yLabels };
+    layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: yTitle }, automargin: true, showticklabels: yLabels, exponentformat: "power" };
     if (p.title) {
       (layout.annotations as unknown[]).push({
         text: p.title, showarrow: false, xref: `x${suffix} domain`, yref: `y${suffix} domain`,
@@ -186,6 +203,8 @@ export function heatmapGrid(
       zmin: o.zmin,
       zmax: o.zmax,
       colorscale: o.colorscale ?? "Viridis",
+      colorbar: colorbar(o),
+      texttemplate: o.showValues ? "%{z:.2f}" : undefined,
       showscale: i === 0,
     };
   });
@@ -194,30 +213,71 @@ export function heatmapGrid(
 
 let bundle: string | undefined;
 
-/** The plotly bundle as an inline <script>, shielded from AMD/CommonJS loaders in the page. */
-export function plotlyBundleHtml(): string {
+/** The plotly bundle (JavaScript source). */
+export function plotlyBundleSource(): string {
   bundle ??= fs.readFileSync(require.resolve("plotly.js-cartesian-dist-min"), "utf8");
-  return `<script>(function(){var module, exports, define;\n${bundle}\n}).call(window);</script>`;
+  return bundle;
 }
+
+/**
+ * The plotly bundle as an inline <script>, shielded from AMD/CommonJS loaders in the page
+ * (require.js would otherwise capture it). The notebook runner puts this once into each
+ * exported HTML page.
+ */
+export function plotlyBundleHtml(): string {
+  return `<script>(function(){var module, exports, define;\n${plotlyBundleSource()}\n}).call(window);</script>`;
+}
+
+/** The kernel spec whose folder serves plotly.min.js (the launcher says which; see scripts/jupyter.ts). */
+function kernelName(): string {
+  return process.env.LAB_KERNEL_NAME || "attention-lab";
+}
+
+/**
+ * Gets Plotly once per page: from window.Plotly, else from the Jupyter server's kernel spec
+ * resources (base URL from the classic notebook's <body data-base-url>, or the jupyter-config-data
+ * of JupyterLab / Notebook 7), loaded shielded like plotlyBundleHtml. A promise on window, so
+ * all figures of a page share one download.
+ */
+const LOADER = String.raw`function labPlotly(kernel){var w=window;if(w.Plotly)return Promise.resolve(w.Plotly);
+if(!w.__labPlotly){w.__labPlotly=new Promise(function(ok,fail){
+var base=document.body&&document.body.getAttribute("data-base-url"),cfg=document.getElementById("jupyter-config-data");
+if(!base&&cfg){try{base=JSON.parse(cfg.textContent).baseUrl||"/"}catch(e){}}
+if(!base||!w.fetch){fail(new Error("no Jupyter server to load it from"));return;}
+fetch(base.replace(/\/?$/,"/")+"kernelspecs/"+encodeURIComponent(kernel)+"/plotly.min.js").then(function(r){
+if(!r.ok)throw new Error("the server answered "+r.status+" for plotly.min.js (run npm start once)");return r.text();}).then(function(src){
+var s=document.createElement("script");s.textContent="(function(){var module,exports,define;\n"+src+"\n}).call(window);";
+document.head.appendChild(s);if(w.Plotly)ok(w.Plotly);else fail(new Error("plotly.min.js did not define Plotly"));},fail);});
+w.__labPlotly.catch(function(){w.__labPlotly=undefined;});}return w.__labPlotly;}`;
 
 let figureCount = 0;
 
-/** The HTML of one figure: a div and a script that draws it once Plotly is in the page. */
-export function figureHtml(fig: Figure, id = `lab-plot-${process.pid}-${Date.now().toString(36)}-${++figureCount}`): string {
-  const json = JSON.stringify({ data: fig.data, layout: fig.layout }).replace(/</g, "\\u003c");
-  const height = Number(fig.layout.height ?? 420);
-  return (
-    `<div id="${id}" class="lab-plot" style="width:100%;height:${height}px"></div>\n` +
-    `<script>(function(){var id=${JSON.stringify(id)},fig=${json},tries=0;` +
-    `function draw(){var el=document.getElementById(id);if(!el)return;` +
-    `if(window.Plotly){window.Plotly.newPlot(el,fig.data,fig.layout,{responsive:true,displaylogo:false});return;}` +
-    `if(++tries<200){setTimeout(draw,50);return;}` +
-    `el.textContent="This plot needs Plotly, which the first plot of the notebook loads: restart the kernel and run all cells.";}` +
-    `draw();})();</script>`
-  );
+/** What plotly needs: the figure plus the display options the course uses. */
+export function plotlyJson(fig: Figure): { data: unknown[]; layout: Record<string, unknown>; config: Record<string, unknown> } {
+  return { data: fig.data, layout: fig.layout, config: { responsive: true, displaylogo: false } };
 }
 
-let bundleShown = false;
+/**
+ * The HTML of one figure: a div holding the static picture, and a script that replaces it with
+ * the interactive plot once Plotly is available (see LOADER); if it never is, the picture stays
+ * and says why in its tooltip. The picture is an <img> of the SVG (a data URI), not inline SVG:
+ * HTML sanitizers (the classic notebook's for untrusted notebooks, JupyterLab's) strip <svg>
+ * elements but keep images.
+ */
+export function figureHtml(fig: Figure, svg = figureSvg(fig), id = `lab-plot-${process.pid}-${Date.now().toString(36)}-${++figureCount}`): string {
+  const json = JSON.stringify(plotlyJson(fig)).replace(/</g, "\\u003c");
+  const height = Number(fig.layout.height ?? 420);
+  return (
+    `<div id="${id}" class="lab-plot" style="width:100%">` +
+    `<img alt="${escapeHtml(titleOf(fig)).replace(/"/g, "&quot;")}" style="max-width:100%;height:auto" ` +
+    `src="data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}"></div>\n` +
+    `<script>(function(){var el=document.getElementById(${JSON.stringify(id)});if(!el||el.getAttribute("data-lab-drawn"))return;` +
+    `var fig=${json};${LOADER}` +
+    `labPlotly(${JSON.stringify(kernelName())}).then(function(P){el.setAttribute("data-lab-drawn","1");el.innerHTML="";` +
+    `el.style.height="${height}px";P.newPlot(el,fig.data,fig.layout,fig.config);},` +
+    `function(e){el.title="Static picture: the interactive version needs Plotly, which could not be loaded ("+e.message+").";});})();</script>`
+  );
+}
 
 export function inNotebook(): boolean {
   return typeof (globalThis as { __tslab__?: unknown }).__tslab__ !== "undefined";
@@ -227,11 +287,18 @@ function titleOf(fig: Figure): string {
   return (fig.layout.title as { text?: string } | undefined)?.text ?? "untitled";
 }
 
-/** The bundle the first time a kernel session shows a figure, then nothing. */
-function bundleOnce(): string {
-  const html = bundleShown ? "" : plotlyBundleHtml();
-  bundleShown = true;
-  return html;
+const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+/** Every representation of a figure, as one MIME bundle (see the header of this file). */
+export function figureBundle(fig: Figure, caption?: string): MimeBundle {
+  const svg = figureSvg(fig);
+  const text = caption ? `<pre style="margin:0">${escapeHtml(caption)}</pre>` : "";
+  return {
+    "text/html": text + figureHtml(fig, svg),
+    "application/vnd.plotly.v1+json": plotlyJson(fig),
+    "image/svg+xml": svg,
+    "text/plain": `${caption ? caption + "\n" : ""}[plot: ${titleOf(fig)}, ${fig.data.length} trace(s)]`,
+  };
 }
 
 /** Displays a figure in the notebook (outside a notebook it prints a one-line note instead). */
@@ -240,7 +307,7 @@ export function show(fig: Figure): void {
     console.log(`[plot: ${titleOf(fig)}, ${fig.data.length} trace(s); shown in a notebook]`);
     return;
   }
-  tslab.display.html(bundleOnce() + figureHtml(fig));
+  displayBundle(figureBundle(fig));
 }
 
 /** A figure that is redrawn in place (training curves): each update replaces the last. */
@@ -253,13 +320,10 @@ export function livePlot(): LivePlot {
   if (!inNotebook()) {
     return { update: (_fig, caption) => { if (caption) console.log(caption); } };
   }
-  const bundle = bundleOnce();
-  if (bundle) tslab.display.html(bundle); // its own output, so replacing the figure keeps it
-  const handle = tslab.newDisplay();
+  const handle = newDisplayHandle();
   return {
     update(fig: Figure, caption?: string): void {
-      const text = caption ? `<pre style="margin:0">${caption.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</pre>` : "";
-      handle.html(text + figureHtml(fig));
+      handle.update(figureBundle(fig, caption));
     },
   };
 }

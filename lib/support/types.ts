@@ -176,3 +176,66 @@ export interface BeamSearchResult {
   /** For each source, every hypothesis it kept (finished ones, and those cut at maxLen), best score first. */
   hypotheses: Hypothesis[][];
 }
+
+// ---------------------------------------------------------------------------------------------
+// gpt.ts
+
+/** The shapes of a decoder-only (GPT-style) model. */
+export interface GptConfig {
+  vocabSize: number;
+  /** Longest sequence the model reads (the length of its position table). */
+  context: number;
+  /** Model width. */
+  d: number;
+  numHeads: number;
+  /** Hidden width of the feed-forward networks. */
+  dff: number;
+  numLayers: number;
+}
+
+/**
+ * A GPT's weights: token and learned position embeddings, a stack of pre-norm blocks (encoder
+ * layers, run under a causal mask), a final layer norm and the output layer.
+ */
+export interface GptParams {
+  config: GptConfig;
+  /** [V, d] */
+  tokenEmbedding: tf.Tensor;
+  /** [context, d]: row p is added to the token at position p. */
+  positionEmbedding: tf.Tensor;
+  layers: EncoderLayerParams[];
+  finalNorm: LayerNormParams;
+  /** Output layer: logits = LN(x)·w + b, w [d, V], b [V]. */
+  head: { w: tf.Tensor; b: tf.Tensor };
+}
+
+/** How sampleNext turns logits into a token. */
+export interface SampleOptions {
+  /** Divides the logits before the softmax (default 1); 0 means greedy (arg-max). */
+  temperature?: number;
+  /** Sample only among the k most likely tokens (an integer in [1, V]; default: all V). */
+  topK?: number;
+  /** Non-zero integer seed of seededRandom (lib/support/random.ts); required when temperature > 0. */
+  seed?: number;
+}
+
+/** The keys and values of one layer for every position decoded so far. */
+export interface LayerKV {
+  /** [B, h, t, dh]: the keys of positions 0 … t−1, split into heads (as splitHeads returns them). */
+  k: tf.Tensor;
+  /** [B, h, t, dh]: their values. */
+  v: tf.Tensor;
+}
+
+/** What decodeStepWithCache carries from one step to the next: one LayerKV per layer. */
+export interface KVCache {
+  layers: LayerKV[];
+}
+
+/** What decodeStepWithCache returns. */
+export interface DecodeStepResult {
+  /** [B, V]: the next-token logits after this step's token. */
+  logits: tf.Tensor;
+  /** The cache with this step's keys and values appended (t + 1 positions). */
+  cache: KVCache;
+}

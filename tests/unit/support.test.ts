@@ -1,4 +1,4 @@
-/** Support code (not exercises): input checks, seeding, the lib/solutions switch, backend, plots, bench harness. */
+/** Support code (not exercises): input checks, seeding, the lib/solutions switch, backend, bench harness (plots: plot.test.ts). */
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { formatTable, median, passed } from "../../bench/harness";
@@ -6,7 +6,6 @@ import { setupBackend } from "../../lib/support/backend";
 import { LabInputError, requireBroadcastsTo, requireInt, requireTensor } from "../../lib/support/checks";
 import { findExercise, NotImplementedYet, todo } from "../../lib/support/exercises";
 import { chooseImpl, selectedImpl } from "../../lib/support/impl";
-import { figureHtml, heatmap, heatmapGrid, lines, plotlyBundleHtml, show } from "../../lib/support/plot";
 import { batchMatMul } from "../../lib/support/ops";
 import { randn, randu } from "../../lib/support/random";
 
@@ -89,51 +88,6 @@ describe("backend", () => {
     vi.stubEnv("LAB_BACKEND", "gpu");
     await expect(setupBackend()).rejects.toThrow('LAB_BACKEND must be "wasm" or "cpu", got "gpu"');
     await setupBackend("wasm", { quiet: true });
-  });
-});
-
-describe("plot", () => {
-  it("heatmap reads like a matrix, labels tokens, keeps repeated tokens apart", () => {
-    const fig = heatmap(tf.tensor2d([[1, 0], [0.5, 0.5]]), { x: ["the", "the"], y: ["a", "b"], title: "t" });
-    const trace = fig.data[0];
-    expect(trace.type).toBe("heatmap");
-    expect(trace.z).toEqual([[1, 0], [0.5, 0.5]]);
-    expect((trace.x as string[])[0]).not.toBe((trace.x as string[])[1]);
-    expect((fig.layout.yaxis as { autorange: string }).autorange).toBe("reversed");
-    expect(() => heatmap([[1, 2], [3]])).toThrow("rectangular");
-    expect(() => heatmap([[1, 2]], { x: ["a"] })).toThrow("heatmap: x has 1 labels for 2 columns");
-    expect(() => heatmap(tf.zeros([2, 2, 2]))).toThrow("heatmap: z must be a 2-D tensor [rows, cols], got shape [2,2,2]");
-  });
-
-  it("lines supports log axes and turns NaN/Infinity into gaps", () => {
-    const fig = lines([{ name: "a", x: [1, 2, 3], y: [1, NaN, Infinity] }], { logX: true, logY: true });
-    expect(fig.data[0].y).toEqual([1, null, null]);
-    expect((fig.layout.xaxis as { type: string }).type).toBe("log");
-    expect(() => lines([{ x: [1], y: [1, 2] }])).toThrow("1 x values and 2 y values");
-  });
-
-  it("heatmapGrid lays out one reversed-y subplot per panel", () => {
-    const fig = heatmapGrid([0, 1, 2].map((i) => ({ z: [[i, 1], [1, i]], title: `head ${i}` })), { cols: 2 });
-    expect(fig.data.map((d) => d.xaxis)).toEqual(["x", "x2", "x3"]);
-    expect((fig.layout.yaxis3 as { autorange: string }).autorange).toBe("reversed");
-    expect(fig.layout.grid).toMatchObject({ rows: 2, columns: 2 });
-  });
-
-  it("figure HTML is self-contained, script-safe, and the bundle works offline", () => {
-    const html = figureHtml(heatmap([[1]], { title: "</script><b>" }), "fig1");
-    expect(html).toContain('id="fig1"');
-    expect(html).not.toContain("</script><b>");
-    expect(html).toContain("window.Plotly.newPlot");
-    const bundle = plotlyBundleHtml();
-    expect(bundle.length).toBeGreaterThan(1_000_000);
-    expect(bundle).toContain("window.Plotly = Plotly");
-    expect(bundle).not.toMatch(/<script[^>]+src=/);
-  });
-
-  it("show() outside a notebook prints a note instead of HTML", () => {
-    const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
-    show(heatmap([[1]], { title: "hello" }));
-    expect(log).toHaveBeenCalledWith("[plot: hello, 1 trace(s); shown in a notebook]");
   });
 });
 

@@ -115,4 +115,29 @@ export function decoderLayerStep(params: DecoderLayerParams, y: tf.Tensor, memor
   const c = cross.output; // a + CrossAttn(LN2(a), memory)
   const output = feedForwardLayer(params.ffn, layerNorm(c, params.norm3.gamma, params.norm3.beta), c);
   return { output, selfKv, crossWeights: cross.weights };
+export interface FastEncoderStepOutput {
+  /** [B, 1, d]: the layer's output at the new position. */
+  output: tf.Tensor;
+  /** [B, t + 1, 2d]: the keys and values of every position so far (k then v, heads as columns). */
+  kv: tf.Tensor;
+}
+
+/**
+ * One new position through a causal encoder layer (a GPT block) with a key/value cache:
+ * x [B, 1, d] is the new position's input, cache [B, t, 2d] the keys and values of the t
+ * positions before it (null when t = 0). The new query attends over all t + 1 keys, so no mask
+ * is needed; the result equals row t of encoderLayer(params, x_0..t, { causal: true }).
+ */
+export function encoderLayerStep(params: EncoderLayerParams, x: tf.Tensor, cache: tf.Tensor | null): FastEncoderStepOutput {
+  return tf.tidy(() => {
+    const a = params.selfAttn;
+    const n1 = layerNorm(x, params.norm1.gamma, params.norm1.beta);
+    const q = project(a, n1, ["q"]); // [B, 1, d]
+    const kvNew = project(a, n1, ["k", "v"]); // [B, 1, 2d]
+    const kv = cache === null ? kvNew : tf.concat([cache, kvNew], 1); // [B, t+1, 2d]
+    const attn = crossAttention(q, kv, a.numHeads);
+    const h = linear(attn.output, a.wo, a.bo, { residual: x }); // x + SelfAttn(LN1(x))
+    const output = feedForwardLayer(params.ffn, layerNorm(h, params.norm2.gamma, params.norm2.beta), h);
+    return { output, kv } as unknown as tf.TensorContainer;
+  }) as unknown as FastEncoderStepOutput;
 }

@@ -33,14 +33,31 @@ export interface KernelExports {
   gru_backward(dstates: number, states: number, saved: number, h0: number, valid: number, wh: number, dxw: number, dwh: number, dbh: number, dh0: number, b: number, t: number, h: number, scratch: number): void;
 }
 
+/**
+ * The WebAssembly API, typed here: tslab compiles notebooks without the DOM library, which is
+ * where TypeScript declares WebAssembly's types ("Namespace 'WebAssembly' has no exported member
+ * 'Memory'"), so this file must not name them.
+ */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+type WasmModule = object;
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 export const FLAG_ACCUMULATE = 1;
 export const FLAG_RELU = 2;
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use (not in its public typings). */
 export interface WasmBackend {
   wasm: {
-    asm?: { memory?: WebAssembly.Memory };
-    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WasmMemory };
+    wasmMemory?: WasmMemory;
     _malloc(bytes: number): number;
     _free(ptr: number): void;
   };
@@ -49,8 +66,8 @@ export interface WasmBackend {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-let cached: { memory: WebAssembly.Memory; exports: KernelExports } | undefined;
-let chosen: { variant: KernelVariant; module: WebAssembly.Module } | undefined;
+let cached: { memory: WasmMemory; exports: KernelExports } | undefined;
+let chosen: { variant: KernelVariant; module: WasmModule } | undefined;
 
 /**
  * "relaxed": the matrix product uses fused multiply-adds (WebAssembly relaxed SIMD, which Node
@@ -60,20 +77,20 @@ let chosen: { variant: KernelVariant; module: WebAssembly.Module } | undefined;
  */
 export type KernelVariant = "relaxed" | "baseline";
 
-function compile(): { variant: KernelVariant; module: WebAssembly.Module } {
+function compile(): { variant: KernelVariant; module: WasmModule } {
   if (chosen) return chosen;
   const relaxed = Buffer.from(KERNELS_WASM_RELAXED, "base64");
   if ((process.env.LAB_WASM_RELAXED ?? "1").trim() !== "0") {
-    if (!WebAssembly.validate(relaxed)) {
+    if (!WA.validate(relaxed)) {
       try {
         v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
       } catch {
         // an engine without the flag: the baseline module it is
       }
     }
-    if (WebAssembly.validate(relaxed)) return (chosen = { variant: "relaxed", module: new WebAssembly.Module(relaxed) });
+    if (WA.validate(relaxed)) return (chosen = { variant: "relaxed", module: new WA.Module(relaxed) });
   }
-  return (chosen = { variant: "baseline", module: new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) });
+  return (chosen = { variant: "baseline", module: new WA.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) });
 }
 
 /**
@@ -85,7 +102,7 @@ export function useKernelVariantForTests(variant: KernelVariant): void {
     chosen = undefined;
     if (compile().variant !== "relaxed") throw new Error("useKernelVariantForTests: this engine refuses relaxed SIMD");
   } else {
-    chosen = { variant, module: new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) };
+    chosen = { variant, module: new WA.Module(Buffer.from(KERNELS_WASM_BASELINE, "base64")) };
   }
   cached = undefined;
 }
@@ -98,11 +115,11 @@ export function kernelVariant(): KernelVariant {
 /** The kernels, bound to `backend`'s memory (instantiated once per backend memory). */
 export function kernelsFor(backend: WasmBackend): KernelExports {
   const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
-  if (!(memory instanceof WebAssembly.Memory)) {
+  if (!(memory instanceof WA.Memory)) {
     throw new Error("fast path: cannot find the tfjs wasm backend's WebAssembly.Memory (tfjs-backend-wasm internals changed?)");
   }
   if (cached?.memory !== memory) {
-    const instance = new WebAssembly.Instance(compile().module, { env: { memory } });
+    const instance = new WA.Instance(compile().module, { env: { memory } });
     cached = { memory, exports: instance.exports as unknown as KernelExports };
   }
   return cached.exports;

@@ -3,12 +3,13 @@
  * task here; `npm run train -- --list` prints them.
  */
 import type { Task, TaskModel } from "./task";
+import { namesTask } from "./names";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
 import { G2P_GRU_TASK, G2P_TASK } from "./g2p";
 
 export type { Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [G2P_TASK, G2P_GRU_TASK] as unknown as readonly Task[];
+export const TASKS: readonly Task[] = [namesTask as unknown as Task, G2P_TASK as unknown as Task, G2P_GRU_TASK as unknown as Task];
 
 export function findTask(name: string): Task {
   const t = TASKS.find((x) => x.name === name);

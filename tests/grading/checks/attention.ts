@@ -3,12 +3,15 @@
  * (40), 1.3 causalMask (10) and 1.4 paddingMask (10).
  *
  * Masks fed to 1.2 are built here from explicit arrays, never with the student's causalMask or
- * paddingMask, so a mistake in 1.3/1.4 costs points only there.
+ * paddingMask, so a mistake in 1.3/1.4 costs points only there. Every mask form the docs allow
+ * (none, [T,T], [B,1,Tk], [B,Tq,Tk], per head) is a form of 1.2's contract checks.
  */
 import * as tf from "@tensorflow/tfjs";
-import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../grader/compare";
-import type { AttentionModule, Check } from "../../grader/types";
-import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck } from "../../grader/builders";
+import { CheckFailure, expectResultClose, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
+import type { Finding } from "../../../grader/diagnose";
+import { attentionFinding, broadcastMask, fmtIndices } from "../../../grader/probes";
+import type { AttentionModule, Check } from "../../../grader/types";
+import { badInputCheck, contractChecks, gradientCheck, randn, shapeDtypeCheck, valueCheck } from "../../../grader/builders";
 
 // ---------------------------------------------------------------------------------------------
 // 1.1 softmax
@@ -47,11 +50,41 @@ function expectDistribution(got: unknown, axis: number): void {
   }
 }
 
+/** The axes along which every slice of `t` sums to 1. */
+function axesSummingToOne(t: tf.Tensor): number[] {
+  const out: number[] = [];
+  for (let a = 0; a < t.rank; a++) {
+    const s = tf.tidy(() => tf.sum(t, a));
+    const v = s.dataSync();
+    s.dispose();
+    if (Array.from(v).every((x) => Math.abs(x - 1) <= 1e-4)) out.push(a);
+  }
+  return out;
+}
+
+/** Softmax: along which axis the student's output sums to 1, compared with the one asked for. */
+function softmaxProbe(got: unknown, expected: unknown, args: SoftmaxArgs): Finding | undefined {
+  if (!(got instanceof tf.Tensor) || got.isDisposed || args.x === undefined || got.rank !== args.x.rank) return undefined;
+  const want = ((args.axis ?? -1) + got.rank) % got.rank;
+  if (expected instanceof tf.Tensor) {
+    const exp = tf.tidy(() => tf.exp(got));
+    const logOf = Array.from(exp.dataSync()).every((v, i) => Math.abs(v - (expected.dataSync()[i] as number)) <= 1e-4);
+    exp.dispose();
+    if (logOf) return { problem: "your output is the logarithm of the softmax (log-probabilities): the softmax is e / sum(e) with e = exp(x − max), not x − max − log(sum(e))" };
+  }
+  const axes = axesSummingToOne(got);
+  if (axes.includes(want)) return undefined;
+  if (axes.length > 0) {
+    return { problem: `your output sums to 1 along ${axes.length === 1 ? "axis" : "axes"} ${fmtIndices(axes)} instead of the axis asked for`, detail: `axis ${args.axis ?? -1} of x [${args.x.shape.join(",")}]` };
+  }
+  return { problem: "your output does not sum to 1 along any axis, so it is not a softmax" };
+}
+
 export const SOFTMAX_CHECKS: readonly Check<AttentionModule>[] = [
-  valueCheck({ exercise: "1.1", name: "values, [4,7], default axis", points: 3, inputs: sx([4, 7], 201), call: softmaxCall }),
-  valueCheck({ exercise: "1.1", name: "values, [2,3,5], axis -1", points: 2, inputs: sx([2, 3, 5], 211, -1), call: softmaxCall }),
-  valueCheck({ exercise: "1.1", name: "values, [2,5,3], axis 1 (a middle axis)", points: 3, inputs: sx([2, 5, 3], 221, 1), call: softmaxCall }),
-  valueCheck({ exercise: "1.1", name: "values, [6,4], axis 0", points: 2, inputs: sx([6, 4], 231, 0), call: softmaxCall }),
+  valueCheck({ exercise: "1.1", name: "values, [4,7], default axis", points: 3, inputs: sx([4, 7], 201), call: softmaxCall, probe: softmaxProbe }),
+  valueCheck({ exercise: "1.1", name: "values, [2,3,5], axis -1", points: 2, inputs: sx([2, 3, 5], 211, -1), call: softmaxCall, probe: softmaxProbe }),
+  valueCheck({ exercise: "1.1", name: "values, [2,5,3], axis 1 (a middle axis)", points: 2, inputs: sx([2, 5, 3], 221, 1), call: softmaxCall, probe: softmaxProbe }),
+  valueCheck({ exercise: "1.1", name: "values, [6,4], axis 0", points: 2, inputs: sx([6, 4], 231, 0), call: softmaxCall, probe: softmaxProbe }),
   valueCheck({
     exercise: "1.1",
     name: "finite and correct at logits of ±1e4",
@@ -75,8 +108,16 @@ export const SOFTMAX_CHECKS: readonly Check<AttentionModule>[] = [
     judge: (got) => expectDistribution(got, 1),
   }),
   shapeDtypeCheck({ exercise: "1.1", name: "output shape = input shape, dtype float32", points: 1, inputs: sx([2, 3, 5], 261, 1), call: softmaxCall }),
-  leakCheck({ exercise: "1.1", name: "no leaked tensors", points: 1, cases: () => [sx([4, 7], 271)(), sx([2, 5, 3], 272, 1)()], call: softmaxCall }),
-  inputsIntactCheck({ exercise: "1.1", name: "input not modified or disposed", points: 1, inputs: () => ({ x: randn([4, 7], 281) }), call: (m, a) => m.softmax(a.x) }),
+  ...contractChecks<AttentionModule, SoftmaxArgs>({
+    exercise: "1.1",
+    call: softmaxCall,
+    forms: [
+      { label: "x [4,7], default axis", inputs: sx([4, 7], 271) },
+      { label: "x [2,5,3], axis 1", inputs: sx([2, 5, 3], 272, 1) },
+      { label: "x [6,4], axis 0", inputs: sx([6, 4], 273, 0) },
+    ],
+    points: { leaks: 1, fresh: 1, intact: 1 },
+  }),
   badInputCheck<AttentionModule>({
     exercise: "1.1",
     name: "bad input raises an error naming softmax",
@@ -137,8 +178,8 @@ function expectZeroRows(got: unknown): void {
       const j = row.findIndex((x) => x !== 0);
       if (j >= 0) {
         throw new CheckFailure(
-          `${key}[${b},${i},${j}] is ${fmtNum(row[j])} but query ${i} of batch ${b} is fully masked: its weights and output must be exactly 0 ` +
-            "(multiply the weights by the mask after the softmax)",
+          `a query whose every key is masked must get weights and an output of exactly 0 (it has nothing to attend to); yours are not 0`,
+          `${key}[${b},${i},${j}] is ${fmtNum(row[j])}, and query ${i} of batch ${b} is fully masked`,
         );
       }
     }
@@ -155,14 +196,14 @@ function expectMaskedDistribution(got: unknown, args: AttnArgs): void {
   const tk = w.shape[w.rank - 1];
   for (let i = 0; i < v.length; i++) {
     if (m[i] === 0 && v[i] !== 0) {
-      throw new CheckFailure(`weights${fmtIndex(i, w.shape)} is ${fmtNum(v[i])} at a masked position: blocked weights must be exactly 0`);
+      throw new CheckFailure("weights at masked positions must be exactly 0, not merely small", `weights${fmtIndex(i, w.shape)} is ${fmtNum(v[i])} at a masked position`);
     }
   }
   for (let r = 0; r < v.length / tk; r++) {
     let s = 0;
     for (let j = 0; j < tk; j++) s += v[r * tk + j];
     if (!(Math.abs(s - 1) <= 1e-4)) {
-      throw new CheckFailure(`weights row ${fmtIndex(r * tk, w.shape)} sums to ${fmtNum(s)}, expected 1 (softmax over the keys, the last axis)`);
+      throw new CheckFailure("each row of the weights must sum to 1 (a softmax over the keys, the last axis)", `weights row ${fmtIndex(r * tk, w.shape)} sums to ${fmtNum(s)}`);
     }
   }
 }
@@ -183,15 +224,33 @@ function attnBad(name: string, describe: string, mention: string[], mentionText:
   });
 }
 
+/** What the weights show (attentionFinding), with 1.2's mask and scale. */
+function attnProbe(got: unknown, expected: unknown, args: AttnArgs): Finding | undefined {
+  return attentionFinding(got, expected, args, {
+    after: "output = weights·v ([..., Tq, Tk]·[..., Tk, dv])",
+    scale: (a: AttnArgs) => `1/√d_k = 1/√${a.q.shape[a.q.rank - 1]}`,
+    mask: (a: AttnArgs, shape: number[]) => broadcastMask(a.mask, shape),
+  });
+}
+
+const attnValues = (name: string, points: number, inputs: () => AttnArgs) => valueCheck({ exercise: "1.2", name, points, inputs, call: attnCall, probe: attnProbe });
+
+/** [B, h, Tq, Tk] = [2, 2, 3, 4]: a different pattern per head; every query keeps key 0. */
+const perHead2234 = () =>
+  tf.tensor4d(
+    Array.from({ length: 2 * 2 * 3 * 4 }, (_, i) => (i % 4 === 0 || (i * 7) % 3 !== 0 ? 1 : 0)),
+    [2, 2, 3, 4],
+  );
+
 export const ATTENTION_CHECKS: readonly Check<AttentionModule>[] = [
-  valueCheck({ exercise: "1.2", name: "values, no mask, no batch dims: q [5,8], k [6,8], v [6,3]", points: 4, inputs: qkv([5, 8], [6, 8], [6, 3], 301), call: attnCall }),
-  valueCheck({ exercise: "1.2", name: "values, no mask, one batch dim: q [2,5,8], k [2,6,8], v [2,6,4]", points: 4, inputs: qkv([2, 5, 8], [2, 6, 8], [2, 6, 4], 311), call: attnCall }),
-  valueCheck({ exercise: "1.2", name: "values, no mask, two batch dims: q [2,2,3,16], k [2,2,4,16], v [2,2,4,5]", points: 3, inputs: qkv([2, 2, 3, 16], [2, 2, 4, 16], [2, 2, 4, 5], 321), call: attnCall }),
+  attnValues("values, no mask, no batch dims: q [5,8], k [6,8], v [6,3]", 4, qkv([5, 8], [6, 8], [6, 3], 301)),
+  attnValues("values, no mask, one batch dim: q [2,5,8], k [2,6,8], v [2,6,4]", 4, qkv([2, 5, 8], [2, 6, 8], [2, 6, 4], 311)),
+  attnValues("values, no mask, two batch dims: q [2,2,3,16], k [2,2,4,16], v [2,2,4,5]", 2, qkv([2, 2, 3, 16], [2, 2, 4, 16], [2, 2, 4, 5], 321)),
   // Tk = dk = dv: a transposed v or swapped k/v still has valid shapes here, so only the values tell.
-  valueCheck({ exercise: "1.2", name: "values, no mask, Tk = dk = dv: q [2,4,6], k [2,6,6], v [2,6,6]", points: 2, inputs: qkv([2, 4, 6], [2, 6, 6], [2, 6, 6], 331), call: attnCall }),
-  valueCheck({ exercise: "1.2", name: "values, causal mask [5,5] broadcast over batch: q, k, v [2,5,8]", points: 4, inputs: qkv([2, 5, 8], [2, 5, 8], [2, 5, 8], 341, causal5), call: attnCall }),
-  valueCheck({ exercise: "1.2", name: "values, padding mask [3,1,6] (lengths 6,4,2): q [3,5,8], k [3,6,8], v [3,6,4]", points: 4, inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 351, padding362), call: attnCall }),
-  valueCheck({ exercise: "1.2", name: "values, mask [4,6] broadcast over batch dims [2,3]: q [2,3,4,8], k [2,3,6,8], v [2,3,6,5]", points: 3, inputs: qkv([2, 3, 4, 8], [2, 3, 6, 8], [2, 3, 6, 5], 361, random46), call: attnCall }),
+  attnValues("values, no mask, Tk = dk = dv: q [2,4,6], k [2,6,6], v [2,6,6]", 2, qkv([2, 4, 6], [2, 6, 6], [2, 6, 6], 331)),
+  attnValues("values, causal mask [5,5] broadcast over batch: q, k, v [2,5,8]", 4, qkv([2, 5, 8], [2, 5, 8], [2, 5, 8], 341, causal5)),
+  attnValues("values, padding mask [3,1,6] (lengths 6,4,2): q [3,5,8], k [3,6,8], v [3,6,4]", 4, qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 351, padding362)),
+  attnValues("values, mask [4,6] broadcast over batch dims [2,3]: q [2,3,4,8], k [2,3,6,8], v [2,3,6,5]", 3, qkv([2, 3, 4, 8], [2, 3, 6, 8], [2, 3, 6, 5], 361, random46)),
   valueCheck({
     exercise: "1.2",
     name: "fully masked query row: all-zero weights and zero output",
@@ -202,6 +261,7 @@ export const ATTENTION_CHECKS: readonly Check<AttentionModule>[] = [
       expectZeroRows(got);
       expectResultClose("output", got, expected);
     },
+    probe: attnProbe,
   }),
   valueCheck({
     exercise: "1.2",
@@ -210,16 +270,33 @@ export const ATTENTION_CHECKS: readonly Check<AttentionModule>[] = [
     inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 381, padding362),
     call: attnCall,
     judge: (got, _expected, args) => expectMaskedDistribution(got, args),
+    probe: attnProbe,
+  }),
+  // Notebook 02 trains a model through the student's attention (their multiHeadAttention calls it).
+  gradientCheck<AttentionModule, AttnArgs>({
+    exercise: "1.2",
+    name: "trainable: gradients of the output w.r.t. q, k, v with a padding mask (tf.grads through your function)",
+    points: 1,
+    inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 395, padding362),
+    wrt: (a) => ({ names: ["q", "k", "v"], tensors: [a.q, a.k, a.v] }),
+    replace: (a, [q, k, v]) => ({ ...a, q, k, v }),
+    call: attnCall,
+    output: (r) => (r as { output: tf.Tensor }).output,
+    seed: 396,
   }),
   shapeDtypeCheck({ exercise: "1.2", name: "output [..., Tq, dv] and weights [..., Tq, Tk], dtype float32", points: 2, inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 391, padding362), call: attnCall }),
-  leakCheck({
+  ...contractChecks<AttentionModule, AttnArgs>({
     exercise: "1.2",
-    name: "no leaked tensors (with and without a mask)",
-    points: 2,
-    cases: () => [qkv([2, 5, 8], [2, 6, 8], [2, 6, 4], 401)(), qkv([2, 5, 8], [2, 5, 8], [2, 5, 8], 402, causal5)()],
     call: attnCall,
+    forms: [
+      { label: "no mask", inputs: qkv([2, 5, 8], [2, 6, 8], [2, 6, 4], 401) },
+      { label: "mask [T,T]", inputs: qkv([2, 5, 8], [2, 5, 8], [2, 5, 8], 402, causal5) },
+      { label: "padding mask [B,1,Tk]", inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 403, padding362) },
+      { label: "mask [B,Tq,Tk]", inputs: qkv([2, 4, 8], [2, 5, 8], [2, 5, 3], 404, () => tf.tensor3d(FULLY_MASKED)) },
+      { label: "per-head mask [B,h,Tq,Tk]", inputs: qkv([2, 2, 3, 8], [2, 2, 4, 8], [2, 2, 4, 5], 405, perHead2234) },
+    ],
+    points: { leaks: 2, fresh: 1, intact: 1 },
   }),
-  inputsIntactCheck({ exercise: "1.2", name: "inputs (q, k, v, mask) not modified or disposed", points: 2, inputs: qkv([3, 5, 8], [3, 6, 8], [3, 6, 4], 411, padding362), call: attnCall }),
   attnBad("error for q [2,5,8] with k [2,6,4] (different d_k)", "q [2,5,8], k [2,6,4], v [2,6,3]", ["2,5,8", "2,6,4"], "the shapes [2,5,8] and [2,6,4]", () => [
     randn([2, 5, 8], 421), randn([2, 6, 4], 422), randn([2, 6, 3], 423),
   ]),
@@ -246,8 +323,16 @@ export const CAUSAL_MASK_CHECKS: readonly Check<AttentionModule>[] = [
   valueCheck({ exercise: "1.3", name: "values, n = 4", points: 2, inputs: n(4), call: causalCall }),
   valueCheck({ exercise: "1.3", name: "values, n = 7", points: 2, inputs: n(7), call: causalCall }),
   valueCheck({ exercise: "1.3", name: "values, n = 64", points: 1, inputs: n(64), call: causalCall }),
-  shapeDtypeCheck({ exercise: "1.3", name: "shape [n,n] and dtype float32", points: 2, inputs: n(5), call: causalCall }),
-  leakCheck({ exercise: "1.3", name: "no leaked tensors", points: 1, cases: () => [n(6)()], call: causalCall }),
+  shapeDtypeCheck({ exercise: "1.3", name: "shape [n,n] and dtype float32", points: 1, inputs: n(5), call: causalCall }),
+  ...contractChecks<AttentionModule, N>({
+    exercise: "1.3",
+    call: causalCall,
+    forms: [
+      { label: "n = 6", inputs: n(6) },
+      { label: "n = 1", inputs: n(1) },
+    ],
+    points: { leaks: 1, fresh: 1 },
+  }),
   badInputCheck<AttentionModule>({
     exercise: "1.3",
     name: "bad n raises an error naming causalMask",
@@ -270,9 +355,16 @@ export const PADDING_MASK_CHECKS: readonly Check<AttentionModule>[] = [
   valueCheck({ exercise: "1.4", name: "values, lengths [3,5,0,1], maxLen 5", points: 3, inputs: pad([3, 5, 0, 1], 5), call: padCall }),
   valueCheck({ exercise: "1.4", name: "values, lengths [4,4], maxLen 4 (no padding)", points: 1, inputs: pad([4, 4], 4), call: padCall }),
   valueCheck({ exercise: "1.4", name: "values, lengths [2], maxLen 6", points: 1, inputs: pad([2], 6), call: padCall }),
-  shapeDtypeCheck({ exercise: "1.4", name: "shape [B,1,maxLen] and dtype float32", points: 2, inputs: pad([2, 3], 4), call: padCall }),
-  leakCheck({ exercise: "1.4", name: "no leaked tensors", points: 1, cases: () => [pad([1, 2], 3)()], call: padCall }),
-  inputsIntactCheck({ exercise: "1.4", name: "lengths array not modified", points: 1, inputs: pad([3, 1, 2], 4), call: padCall }),
+  shapeDtypeCheck({ exercise: "1.4", name: "shape [B,1,maxLen] and dtype float32", points: 1, inputs: pad([2, 3], 4), call: padCall }),
+  ...contractChecks<AttentionModule, Pad>({
+    exercise: "1.4",
+    call: padCall,
+    forms: [
+      { label: "lengths [1,2], maxLen 3", inputs: pad([1, 2], 3) },
+      { label: "lengths [3,1,2], maxLen 4 (unsorted)", inputs: pad([3, 1, 2], 4) },
+    ],
+    points: { leaks: 1, fresh: 1, intact: 1 },
+  }),
   badInputCheck<AttentionModule>({
     exercise: "1.4",
     name: "bad lengths raise an error naming paddingMask",

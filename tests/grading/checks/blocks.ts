@@ -4,68 +4,19 @@
  *
  * Parameters are injected and seeded (layer norms with gamma ≠ 1 and beta ≠ 0, biases
  * everywhere, weights of standard deviation 1/sqrt(d_in)). The student's layers run on their own
- * multiHeadAttention (lib/blocks.ts imports ./multihead); when a layer's value check fails and
- * that multiHeadAttention disagrees with the reference on a small case, the feedback says so
- * (mhaPrerequisite), so a mistake in 2.3 is not mistaken for a second one in 3.3/3.4.
+ * multiHeadAttention, layerNorm and feedForward; when a layer fails because of one of those,
+ * cause finding (grader/cause.ts) says which one and credits the layer ("fix 2.3 first").
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DecoderLayerParams, EncoderLayerParams, FeedForwardParams, LayerNormParams } from "../../../solutions/blocks";
-import * as refMultihead from "../../../solutions/multihead";
-import { CheckFailure, fmtIndex, fmtNum, requireLiveTensor, sameResult } from "../../grader/compare";
-import type { BlocksModule, Check, CheckContext, MultiheadModule } from "../../grader/types";
-import { badInputCheck, inputsIntactCheck, leakCheck, randn, shapeDtypeCheck, valueCheck, type BadInputCase } from "../../grader/builders";
-import { isWatchdogTimeout, restoreEngine, snapshotEngine } from "../../grader/watchdog";
-import { causal, mhaParams, padding } from "./multihead";
+import { allClose, CheckFailure, fmtIndex, fmtNum, requireLiveTensor } from "../../../grader/compare";
+import type { Finding } from "../../../grader/diagnose";
+import { arr, attentionFinding, type Arr } from "../../../grader/probes";
+import type { BlocksModule, Check } from "../../../grader/types";
+import { badInputCheck, contractChecks, randn, shapeDtypeCheck, valueCheck, type BadInputCase } from "../../../grader/builders";
+import { causal, headMask, mhaParams, padding } from "./multihead";
 
 type M = BlocksModule;
-
-/** Functions whose name in an error raised through a layer counts as naming the layer (see BadInputCase.alsoNamed). */
-const BUILDING_BLOCKS = ["layerNorm", "feedForward", "multiHeadAttention", "scaledDotProductAttention"] as const;
-
-export const MHA_PREREQUISITE_NOTE = "your multiHeadAttention (2.3) does not match the reference yet; fix 2.3 first";
-
-/**
- * The note for a failed 3.3/3.4 check when the student's multiHeadAttention (the one their
- * layers import) gets a small self-attention case with a padding mask, or a small
- * cross-attention case, wrong or throws. Its tensors are freed; a timeout is passed on.
- */
-export function mhaPrerequisite(ctx: CheckContext): string | undefined {
-  const dep = ctx.deps.multihead as Partial<MultiheadModule> | undefined;
-  if (!dep || typeof dep.multiHeadAttention !== "function") return undefined;
-  const studentMha = dep.multiHeadAttention;
-  const snap = snapshotEngine();
-  tf.engine().startScope();
-  try {
-    const p = mhaParams(4, 2, 951, true);
-    const x = randn([2, 3, 4], 961);
-    const memory = randn([2, 5, 4], 962);
-    const cases: [tf.Tensor, tf.Tensor, tf.Tensor | undefined][] = [
-      [x, x, padding([3, 2], 3)],
-      [x, memory, undefined],
-    ];
-    for (const [xq, xkv, mask] of cases) {
-      const expected = refMultihead.multiHeadAttention(p, xq, xkv, mask);
-      let got: unknown;
-      try {
-        got = mask === undefined ? studentMha(p, xq, xkv) : studentMha(p, xq, xkv, mask);
-      } catch (e) {
-        if (isWatchdogTimeout(e)) throw e;
-        return MHA_PREREQUISITE_NOTE;
-      }
-      if (!sameResult(got, expected)) return MHA_PREREQUISITE_NOTE;
-    }
-    return undefined;
-  } finally {
-    restoreEngine(snap);
-  }
-}
-
-/** Every tensor of a nested params object as a top-level entry ("selfAttn.wq"), for inputsIntactCheck. */
-function flatten(prefix: string, x: unknown, out: Record<string, unknown> = {}): Record<string, unknown> {
-  if (x instanceof tf.Tensor) out[prefix] = x;
-  else if (x !== null && typeof x === "object") for (const [k, v] of Object.entries(x)) flatten(`${prefix}.${k}`, v, out);
-  return out;
-}
 
 export function lnParams(d: number, seed: number): LayerNormParams {
   return { gamma: tf.tidy(() => tf.add(1, randn([d], seed, 0.3))), beta: randn([d], seed + 1, 0.3) };
@@ -104,6 +55,83 @@ function lnArgs(shape: number[], seed: number, o: { std?: number; offset?: numbe
   };
 }
 
+/** Per-row (last axis) mean and biased variance of a [rows, d] view. */
+function rowStats(a: Arr): { mean: number[]; variance: number[] } {
+  const d = a.shape[a.shape.length - 1];
+  const rows = a.data.length / d;
+  const mean: number[] = [];
+  const variance: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += a.data[r * d + j];
+    const m = s / d;
+    let v = 0;
+    for (let j = 0; j < d; j++) v += (a.data[r * d + j] - m) ** 2;
+    mean.push(m);
+    variance.push(v / d);
+  }
+  return { mean, variance };
+}
+
+/** (y − shift) / scale, feature by feature (shift and scale are [d]). */
+function undo(y: Arr, shift: Arr, scale: Arr): Arr | undefined {
+  const d = y.shape[y.shape.length - 1];
+  if (shift.data.length !== d || scale.data.length !== d || scale.data.some((s) => Math.abs(s) < 1e-6)) return undefined;
+  return { shape: y.shape, data: y.data.map((v, i) => (v - shift.data[i % d]) / scale.data[i % d]) };
+}
+
+const standardised = (s: { mean: number[]; variance: number[] }, variance: (r: number) => number) =>
+  s.mean.every((m) => Math.abs(m) < 2e-3) && s.variance.every((v, r) => Math.abs(v - variance(r)) < 2e-3 * Math.max(1, variance(r)));
+
+const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) || Math.abs(Math.max(...xs) - Math.min(...xs)) < 1e-3 ? fmtNum(xs[0]) : `${fmtNum(Math.min(...xs))} to ${fmtNum(Math.max(...xs))}`);
+
+/**
+ * What the per-position statistics of a layer norm's output show: with gamma and beta undone,
+ * the reference has mean 0 and variance var/(var + eps) at every position. Compares the student's
+ * per-position mean and variance, tries gamma and beta the other way round, and the other axis.
+ */
+function lnProbe(got: unknown, expected: unknown, args: LnArgs): Finding | undefined {
+  if (!(got instanceof tf.Tensor) || got.isDisposed || !(expected instanceof tf.Tensor) || got.rank !== expected.rank || (got.shape as number[]).some((d, i) => d !== expected.shape[i])) return undefined;
+  const y = arr(got);
+  const gamma = arr(args.gamma);
+  const beta = arr(args.beta);
+  const d = y.shape[y.shape.length - 1];
+  const ref = undo(arr(expected), beta, gamma);
+  const mine = undo(y, beta, gamma);
+  if (!ref || !mine) return undefined;
+  const rs = rowStats(ref);
+  const ms = rowStats(mine);
+  const plain = rowStats(y);
+  if (standardised(plain, (r) => rs.variance[r])) {
+    return { problem: "your output is the normalised x̂ itself: gamma and beta are not applied (output = gamma · x̂ + beta)" };
+  }
+  const swapped = undo(y, gamma, beta);
+  if (swapped && standardised(rowStats(swapped), (r) => rs.variance[r])) {
+    return { problem: "your output is x̂·beta + gamma: gamma and beta are used the other way round (gamma scales, beta shifts)" };
+  }
+  if (ms.mean.every((m) => Math.abs(m) < 2e-3)) {
+    const ratio = ms.variance.map((v, r) => v / rs.variance[r]);
+    if (ratio.every((q) => Math.abs(q - ratio[0]) < 1e-3) && Math.abs(ratio[0] - 1) > 1e-3) {
+      if (Math.abs(ratio[0] - (d - 1) / d) < 1e-3) {
+        return { problem: "with gamma and beta undone, your output has mean 0 but variance (d − 1)/d times the reference's at every position: the variance is divided by d − 1 instead of d", detail: `d = ${d}` };
+      }
+      return { problem: "with gamma and beta undone, your output has mean 0 at every position but its variance is a constant factor off the reference's", detail: `factor ${fmtNum(ratio[0])}` };
+    }
+    return {
+      problem: "with gamma and beta undone, your output has mean 0 at every position, like the reference's, but a different variance (so the division differs: the variance, eps or the square root)",
+      detail: `variance ${range(ms.variance)} where the reference's is ${range(rs.variance)}`,
+    };
+  }
+  // Normalised along another axis: the mean over that axis is 0 instead.
+  if (y.shape.length >= 2) {
+    const t = tf.tidy(() => tf.moments(tf.div(tf.sub(got, args.beta), args.gamma), got.rank - 2));
+    const mean = Array.from(t.mean.dataSync());
+    tf.dispose([t.mean, t.variance]);
+    if (mean.every((m) => Math.abs(m) < 2e-3)) return { problem: "with gamma and beta undone, your output has mean 0 along axis -2 (across positions) instead of along the last axis (each position's features)" };
+  }
+  return { problem: "with gamma and beta undone, your output does not have mean 0 at every position, as a layer norm's does", detail: `per-position means ${range(ms.mean)}` };
+}
+
 /** With gamma = 1 and beta = 0, every position's features have mean 0 and (biased) variance 1. */
 function expectStandardised(got: unknown): void {
   const g = requireLiveTensor("output", got);
@@ -113,21 +141,22 @@ function expectStandardised(got: unknown): void {
   tf.dispose([mean, variance]);
   const rowShape = g.shape.slice(0, -1);
   for (let i = 0; i < mv.length; i++) {
-    if (!(Math.abs(mv[i]) <= 1e-4)) throw new CheckFailure(`the features of position ${fmtIndex(i, rowShape)} have mean ${fmtNum(mv[i])}, expected 0 (gamma = 1, beta = 0): normalise over the last axis`);
-    if (!(Math.abs(vv[i] - 1) <= 1e-3)) throw new CheckFailure(`the features of position ${fmtIndex(i, rowShape)} have variance ${fmtNum(vv[i])}, expected 1 (gamma = 1, beta = 0)`);
+    if (!(Math.abs(mv[i]) <= 1e-4) || !(Math.abs(vv[i] - 1) <= 1e-3)) {
+      throw new CheckFailure(
+        "with gamma = 1 and beta = 0, each position's output must have mean 0 and variance 1; yours does not",
+        `position ${fmtIndex(i, rowShape)} has mean ${fmtNum(mv[i])} and variance ${fmtNum(vv[i])}`,
+      );
+    }
   }
 }
 
+const lnValues = (name: string, points: number, inputs: () => LnArgs) => valueCheck({ exercise: "3.1", name, points, inputs, call: lnCall, probe: lnProbe });
+
 export const LAYER_NORM_CHECKS: readonly Check<M>[] = [
-  valueCheck({ exercise: "3.1", name: "values, x [2,5,8], default eps", points: 2, inputs: lnArgs([2, 5, 8], 801), call: lnCall }),
-  valueCheck({
-    exercise: "3.1",
-    name: "values, x [3,6] and x [2,2,3,4] with eps = 0.5",
-    points: 1,
-    inputs: () => ({ a: lnArgs([3, 6], 811)(), b: lnArgs([2, 2, 3, 4], 815, { std: 1, offset: 0, eps: 0.5 })() }),
-    call: (m, a) => [lnCall(m, a.a), lnCall(m, a.b)],
-  }),
-  valueCheck({ exercise: "3.1", name: "values, nearly constant features (std 0.001), where eps matters", points: 2, inputs: lnArgs([2, 4, 8], 821, { std: 1e-3, offset: 0 }), call: lnCall }),
+  lnValues("values, x [2,5,8], default eps", 1, lnArgs([2, 5, 8], 801)),
+  lnValues("values, x [3,6] (rank 2), default eps", 1, lnArgs([3, 6], 811)),
+  lnValues("values, x [2,2,3,4] (rank 4) with eps = 0.5", 1, lnArgs([2, 2, 3, 4], 815, { std: 1, offset: 0, eps: 0.5 })),
+  lnValues("values, nearly constant features (std 0.001), where eps matters", 1, lnArgs([2, 4, 8], 821, { std: 1e-3, offset: 0 })),
   valueCheck({
     exercise: "3.1",
     name: "gamma = 1, beta = 0: each position has mean 0 and variance 1",
@@ -136,9 +165,16 @@ export const LAYER_NORM_CHECKS: readonly Check<M>[] = [
     call: lnCall,
     judge: (got) => expectStandardised(got),
   }),
+  ...contractChecks<M, LnArgs>({
+    exercise: "3.1",
+    call: lnCall,
+    forms: [
+      { label: "x [2,5,8], default eps", inputs: lnArgs([2, 5, 8], 851) },
+      { label: "x [3,4], eps 0.1", inputs: lnArgs([3, 4], 852, { eps: 0.1 }) },
+    ],
+    points: { leaks: 1, fresh: 1, intact: 1 },
+  }),
   shapeDtypeCheck({ exercise: "3.1", name: "output shape = x's shape, dtype float32", points: 1, inputs: lnArgs([2, 3, 6], 841), call: lnCall }),
-  leakCheck({ exercise: "3.1", name: "no leaked tensors", points: 1, cases: () => [lnArgs([2, 5, 8], 851)(), lnArgs([3, 4], 852, { eps: 0.1 })()], call: lnCall }),
-  inputsIntactCheck({ exercise: "3.1", name: "inputs (x, gamma, beta) not modified or disposed", points: 1, inputs: lnArgs([2, 5, 8], 861), call: lnCall }),
   badInputCheck<M>({
     exercise: "3.1",
     name: "gamma and beta of the wrong width raise an error naming layerNorm and the shapes",
@@ -150,17 +186,36 @@ export const LAYER_NORM_CHECKS: readonly Check<M>[] = [
 // ---------------------------------------------------------------------------------------------
 // 3.2 feedForward
 
-type FfnArgs = { w1: tf.Tensor; b1: tf.Tensor; w2: tf.Tensor; b2: tf.Tensor; x: tf.Tensor };
-const ffnCall = (m: M, a: FfnArgs): unknown => m.feedForward({ w1: a.w1, b1: a.b1, w2: a.w2, b2: a.b2 }, a.x);
-const ffnArgs = (shape: number[], dff: number, seed: number) => (): FfnArgs => ({ ...ffnParams(shape[2], dff, seed), x: randn(shape, seed + 5) });
+type FfnArgs = { params: FeedForwardParams; x: tf.Tensor };
+const ffnCall = (m: M, a: FfnArgs): unknown => m.feedForward(a.params, a.x);
+const ffnArgs = (shape: number[], dff: number, seed: number) => (): FfnArgs => ({ params: ffnParams(shape[2], dff, seed), x: randn(shape, seed + 5) });
+
+/** The output of the second (linear) layer can be negative: a result that never is says something is clipping it. */
+function ffnProbe(got: unknown, expected: unknown): Finding | undefined {
+  if (!(got instanceof tf.Tensor) || got.isDisposed || !(expected instanceof tf.Tensor)) return undefined;
+  const g = arr(got).data;
+  const e = arr(expected).data;
+  const negRef = e.filter((v) => v < -1e-3).length;
+  if (negRef > 0 && g.every((v) => v >= 0)) {
+    return { problem: "your output is never negative, while the reference's is (its last layer x·…·w2 + b2 is linear)", detail: `${negRef} of ${e.length} reference entries are negative` };
+  }
+  return undefined;
+}
 
 export const FFN_CHECKS: readonly Check<M>[] = [
-  valueCheck({ exercise: "3.2", name: "values, x [2,5,8], dff 16", points: 3, inputs: ffnArgs([2, 5, 8], 16, 901), call: ffnCall }),
-  valueCheck({ exercise: "3.2", name: "values, x [3,2,6], dff 24", points: 2, inputs: ffnArgs([3, 2, 6], 24, 911), call: ffnCall }),
-  valueCheck({ exercise: "3.2", name: "values, x [1,1,4] (one position), dff 6", points: 1, inputs: ffnArgs([1, 1, 4], 6, 925), call: ffnCall }),
+  valueCheck({ exercise: "3.2", name: "values, x [2,5,8], dff 16", points: 2, inputs: ffnArgs([2, 5, 8], 16, 901), call: ffnCall, probe: ffnProbe }),
+  valueCheck({ exercise: "3.2", name: "values, x [3,2,6], dff 24", points: 2, inputs: ffnArgs([3, 2, 6], 24, 911), call: ffnCall, probe: ffnProbe }),
+  valueCheck({ exercise: "3.2", name: "values, x [1,1,4] (one position), dff 6", points: 1, inputs: ffnArgs([1, 1, 4], 6, 925), call: ffnCall, probe: ffnProbe }),
   shapeDtypeCheck({ exercise: "3.2", name: "output [B,T,d], dtype float32", points: 1, inputs: ffnArgs([2, 3, 4], 12, 931), call: ffnCall }),
-  leakCheck({ exercise: "3.2", name: "no leaked tensors", points: 1, cases: () => [ffnArgs([2, 5, 8], 16, 941)()], call: ffnCall }),
-  inputsIntactCheck({ exercise: "3.2", name: "inputs (x, w1, b1, w2, b2) not modified or disposed", points: 1, inputs: ffnArgs([2, 5, 8], 16, 951), call: ffnCall }),
+  ...contractChecks<M, FfnArgs>({
+    exercise: "3.2",
+    call: ffnCall,
+    forms: [
+      { label: "x [2,5,8], dff 16", inputs: ffnArgs([2, 5, 8], 16, 941) },
+      { label: "x [1,1,4], dff 6", inputs: ffnArgs([1, 1, 4], 6, 942) },
+    ],
+    points: { leaks: 1, fresh: 1, intact: 1 },
+  }),
   badInputCheck<M>({
     exercise: "3.2",
     name: "weights of the wrong width raise an error naming feedForward and the shapes",
@@ -170,30 +225,102 @@ export const FFN_CHECKS: readonly Check<M>[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
+// Layers: what the attention weights inside them show
+
+function partOf(x: unknown, key: string): tf.Tensor | undefined {
+  const v = x !== null && typeof x === "object" && !(x instanceof tf.Tensor) ? (x as Record<string, unknown>)[key] : undefined;
+  return v instanceof tf.Tensor && !v.isDisposed ? v : undefined;
+}
+
+function weightsMatch(got: unknown, expected: unknown, key: string): boolean | undefined {
+  const g = partOf(got, key);
+  const e = partOf(expected, key);
+  if (!g || !e || g.rank !== e.rank || g.shape.some((d, i) => d !== e.shape[i])) return undefined;
+  return allClose(arr(g).data, arr(e).data);
+}
+
+/** The attention finding for one of a layer's weights, if it concerns the mask. */
+function maskFinding(got: unknown, expected: unknown, key: string, mask: tf.Tensor | undefined): Finding | undefined {
+  if (!mask) return undefined;
+  const f = attentionFinding(got, expected, { mask }, { after: "", mask: (a: { mask: tf.Tensor }, shape: number[]) => headMask(a.mask, shape) }, key);
+  return f && /mask/.test(f.problem) ? f : undefined;
+}
+
+type EncArgs = { params: EncoderLayerParams; x: tf.Tensor; mask?: tf.Tensor };
+type DecArgs = { params: DecoderLayerParams; y: tf.Tensor; memory: tf.Tensor; selfMask: tf.Tensor; memoryMask?: tf.Tensor };
+
+function encProbe(got: unknown, expected: unknown, args: EncArgs): Finding | undefined {
+  const self = weightsMatch(got, expected, "selfWeights");
+  if (self === undefined) return undefined;
+  if (self) {
+    return { problem: "your selfWeights match the reference, so your self-attention gets the right input; the difference comes after it (the residual a = x + …, norm2 or the feed-forward network)" };
+  }
+  const masked = maskFinding(got, expected, "selfWeights", args.mask);
+  if (masked) return { problem: `${masked.problem}: the mask does not reach the self-attention as it should`, detail: masked.detail };
+  return { problem: "your selfWeights already differ from the reference, so the difference starts at or before the self-attention (norm1, or what goes into multiHeadAttention)" };
+}
+
+function decProbe(got: unknown, expected: unknown, args: DecArgs): Finding | undefined {
+  const self = weightsMatch(got, expected, "selfWeights");
+  const cross = weightsMatch(got, expected, "crossWeights");
+  if (self === undefined) return undefined;
+  if (!self) {
+    const masked = maskFinding(got, expected, "selfWeights", args.selfMask);
+    if (masked) return { problem: `${masked.problem}: selfMask does not reach the self-attention as it should`, detail: masked.detail };
+    return { problem: "your selfWeights already differ from the reference, so the difference starts at or before the self-attention (norm1, selfMask, or what goes into it)" };
+  }
+  if (cross === false) {
+    const masked = maskFinding(got, expected, "crossWeights", args.memoryMask);
+    if (masked) return { problem: `${masked.problem}: memoryMask does not reach the cross-attention as it should`, detail: masked.detail };
+    return {
+      problem:
+        "your selfWeights match the reference but your crossWeights do not, so the difference starts between the two attentions (the residual a = y + …, norm2, or the queries, keys and values of the cross-attention)",
+    };
+  }
+  if (cross === true) {
+    return { problem: "your selfWeights and crossWeights match the reference, so the difference comes after the cross-attention (the residual c = a + …, norm3 or the feed-forward network)" };
+  }
+  return undefined;
+}
+
+function layerBad(exercise: string, name: string, c: BadInputCase<M>): Check<M> {
+  return badInputCheck<M>({ exercise, name, points: 1, cases: [c] });
+}
+
+// ---------------------------------------------------------------------------------------------
 // 3.3 encoderLayer
 
-type EncArgs = { params: EncoderLayerParams; x: tf.Tensor; mask?: tf.Tensor } & Record<string, unknown>;
 const encCall = (m: M, a: EncArgs): unknown => (a.mask === undefined ? m.encoderLayer(a.params, a.x) : m.encoderLayer(a.params, a.x, a.mask));
 
-function enc(c: { b: number; t: number; d: number; h: number; dff: number; seed: number; lengths?: number[] }): () => EncArgs {
-  return () => {
-    const params = encoderParams(c.d, c.h, c.dff, c.seed);
-    const a: EncArgs = { params, x: randn([c.b, c.t, c.d], c.seed + 50), mask: c.lengths ? padding(c.lengths, c.t) : undefined };
-    return { ...flatten("params", params), ...a };
-  };
+function enc(c: { b: number; t: number; d: number; h: number; dff: number; seed: number; lengths?: number[]; mask?: () => tf.Tensor }): () => EncArgs {
+  return () => ({
+    params: encoderParams(c.d, c.h, c.dff, c.seed),
+    x: randn([c.b, c.t, c.d], c.seed + 50),
+    mask: c.lengths ? padding(c.lengths, c.t) : c.mask?.(),
+  });
 }
 
-function layerBad(exercise: string, name: string, c: Omit<BadInputCase<M>, "call" | "alsoNamed"> & { call: (m: M) => unknown }): Check<M> {
-  return badInputCheck<M>({ exercise, name, points: 1, cases: [{ ...c, alsoNamed: BUILDING_BLOCKS }] });
-}
+const encValues = (name: string, points: number, inputs: () => EncArgs) => valueCheck({ exercise: "3.3", name, points, inputs, call: encCall, probe: encProbe });
+
+/** [B, T, T] = [2, 4, 4]: every query keeps key 0. */
+const fullMask244 = () => tf.tensor3d(Array.from({ length: 32 }, (_, i) => (i % 4 === 0 || (i * 3) % 5 !== 0 ? 1 : 0)), [2, 4, 4]);
 
 export const ENCODER_CHECKS: readonly Check<M>[] = [
-  valueCheck({ exercise: "3.3", name: "values, no mask: x [2,5,8], 2 heads, dff 16", points: 4, inputs: enc({ b: 2, t: 5, d: 8, h: 2, dff: 16, seed: 1001 }), call: encCall, explain: mhaPrerequisite }),
-  valueCheck({ exercise: "3.3", name: "values, padding mask [2,1,5] (lengths 5,3): x [2,5,8], 2 heads", points: 4, inputs: enc({ b: 2, t: 5, d: 8, h: 2, dff: 16, seed: 1101, lengths: [5, 3] }), call: encCall, explain: mhaPrerequisite }),
-  valueCheck({ exercise: "3.3", name: "values, padding mask [3,1,4]: x [3,4,12], 3 heads, dff 24", points: 3, inputs: enc({ b: 3, t: 4, d: 12, h: 3, dff: 24, seed: 1201, lengths: [4, 2, 3] }), call: encCall, explain: mhaPrerequisite }),
-  shapeDtypeCheck({ exercise: "3.3", name: "output [B,T,d] and selfWeights [B,h,T,T], dtype float32", points: 2, inputs: enc({ b: 2, t: 3, d: 8, h: 4, dff: 8, seed: 1301 }), call: encCall, explain: mhaPrerequisite }),
-  leakCheck({ exercise: "3.3", name: "no leaked tensors (with and without a mask)", points: 2, cases: () => [enc({ b: 2, t: 5, d: 8, h: 2, dff: 16, seed: 1401 })(), enc({ b: 2, t: 4, d: 8, h: 2, dff: 16, seed: 1402, lengths: [4, 2] })()], call: encCall }),
-  inputsIntactCheck({ exercise: "3.3", name: "inputs (x, mask, every parameter) not modified or disposed", points: 2, inputs: enc({ b: 2, t: 4, d: 8, h: 2, dff: 16, seed: 1501, lengths: [4, 2] }), call: encCall }),
+  encValues("values, no mask: x [2,5,8], 2 heads, dff 16", 4, enc({ b: 2, t: 5, d: 8, h: 2, dff: 16, seed: 1001 })),
+  encValues("values, padding mask [2,1,5] (lengths 5,3): x [2,5,8], 2 heads", 4, enc({ b: 2, t: 5, d: 8, h: 2, dff: 16, seed: 1101, lengths: [5, 3] })),
+  encValues("values, padding mask [3,1,4]: x [3,4,12], 3 heads, dff 24", 3, enc({ b: 3, t: 4, d: 12, h: 3, dff: 24, seed: 1201, lengths: [4, 2, 3] })),
+  shapeDtypeCheck({ exercise: "3.3", name: "output [B,T,d] and selfWeights [B,h,T,T], dtype float32", points: 1, inputs: enc({ b: 2, t: 3, d: 8, h: 4, dff: 8, seed: 1301 }), call: encCall }),
+  ...contractChecks<M, EncArgs>({
+    exercise: "3.3",
+    call: encCall,
+    forms: [
+      { label: "no mask", inputs: enc({ b: 2, t: 5, d: 8, h: 2, dff: 16, seed: 1401 }) },
+      { label: "padding mask [B,1,T]", inputs: enc({ b: 2, t: 4, d: 8, h: 2, dff: 16, seed: 1402, lengths: [4, 2] }) },
+      { label: "mask [T,T]", inputs: enc({ b: 2, t: 4, d: 8, h: 2, dff: 16, seed: 1403, mask: () => causal(4) }) },
+      { label: "mask [B,T,T]", inputs: enc({ b: 2, t: 4, d: 8, h: 2, dff: 16, seed: 1404, mask: fullMask244 }) },
+    ],
+    points: { leaks: 2, fresh: 1, intact: 2 },
+  }),
   layerBad("3.3", "error for parameters of the wrong width", {
     describe: "x [2,5,8], every parameter made for d = 6",
     call: (m) => m.encoderLayer(encoderParams(6, 2, 12, 1601), randn([2, 5, 8], 1650)),
@@ -217,7 +344,6 @@ export const ENCODER_CHECKS: readonly Check<M>[] = [
 // ---------------------------------------------------------------------------------------------
 // 3.4 decoderLayer
 
-type DecArgs = { params: DecoderLayerParams; y: tf.Tensor; memory: tf.Tensor; selfMask: tf.Tensor; memoryMask?: tf.Tensor } & Record<string, unknown>;
 const decCall = (m: M, a: DecArgs): unknown =>
   a.memoryMask === undefined ? m.decoderLayer(a.params, a.y, a.memory, a.selfMask) : m.decoderLayer(a.params, a.y, a.memory, a.selfMask, a.memoryMask);
 
@@ -233,20 +359,19 @@ interface DecCase {
   memLengths?: number[];
   /** Target lengths: selfMask becomes causal × padding, [B,Ty,Ty]. */
   yLengths?: number[];
+  /** memoryMask [B,Ty,Tx], a different pattern per query. */
+  fullMemoryMask?: boolean;
 }
 
 function dec(c: DecCase): () => DecArgs {
   return () => {
-    const params = decoderParams(c.d, c.h, c.dff, c.seed);
     const selfMask = c.yLengths ? tf.tidy(() => tf.mul(causal(c.ty), padding(c.yLengths as number[], c.ty))) : causal(c.ty);
-    const a: DecArgs = {
-      params,
-      y: randn([c.b, c.ty, c.d], c.seed + 50),
-      memory: randn([c.b, c.tx, c.d], c.seed + 51),
-      selfMask,
-      memoryMask: c.memLengths ? padding(c.memLengths, c.tx) : undefined,
-    };
-    return { ...flatten("params", params), ...a };
+    const memoryMask = c.memLengths
+      ? padding(c.memLengths, c.tx)
+      : c.fullMemoryMask
+        ? tf.tensor3d(Array.from({ length: c.b * c.ty * c.tx }, (_, i) => (i % c.tx === 0 || (i * 3) % 4 !== 0 ? 1 : 0)), [c.b, c.ty, c.tx])
+        : undefined;
+    return { params: decoderParams(c.d, c.h, c.dff, c.seed), y: randn([c.b, c.ty, c.d], c.seed + 50), memory: randn([c.b, c.tx, c.d], c.seed + 51), selfMask, memoryMask };
   };
 }
 
@@ -266,32 +391,20 @@ function expectCausal(got: unknown): void {
   for (let i = 0; i < va.length; i++) {
     if (!(Math.abs(va[i] - vb[i]) <= 1e-5)) {
       throw new CheckFailure(
-        `output${fmtIndex(i, [bs, PREFIX, d])} changed from ${fmtNum(va[i])} to ${fmtNum(vb[i])} when only y at positions >= ${PREFIX} changed: ` +
-          "position i may only see positions j <= i (apply selfMask in the self-attention)",
+        "the output at a position changes when only later positions of y change: position i may only see positions j <= i (apply selfMask in the self-attention)",
+        `output${fmtIndex(i, [bs, PREFIX, d])} changed from ${fmtNum(va[i])} to ${fmtNum(vb[i])} when only y at positions >= ${PREFIX} changed`,
       );
     }
   }
 }
 
+const decValues = (name: string, points: number, inputs: () => DecArgs) => valueCheck({ exercise: "3.4", name, points, inputs, call: decCall, probe: decProbe });
+
 export const DECODER_CHECKS: readonly Check<M>[] = [
-  valueCheck({ exercise: "3.4", name: "values, causal selfMask, no memoryMask: y [2,4,8], memory [2,6,8], 2 heads", points: 4, inputs: dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2001 }), call: decCall, explain: mhaPrerequisite }),
-  valueCheck({
-    exercise: "3.4",
-    name: "values, causal selfMask, memoryMask [2,1,6] (lengths 6,3): y [2,4,8], memory [2,6,8]",
-    points: 4,
-    inputs: dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2101, memLengths: [6, 3] }),
-    call: decCall,
-    explain: mhaPrerequisite,
-  }),
-  valueCheck({ exercise: "3.4", name: "values, y [2,5,12], memory [2,3,12], 3 heads, dff 24", points: 3, inputs: dec({ b: 2, ty: 5, tx: 3, d: 12, h: 3, dff: 24, seed: 2201 }), call: decCall, explain: mhaPrerequisite }),
-  valueCheck({
-    exercise: "3.4",
-    name: "values, selfMask = causal × target padding [2,5,5], memoryMask [2,1,4]",
-    points: 2,
-    inputs: dec({ b: 2, ty: 5, tx: 4, d: 8, h: 2, dff: 16, seed: 2301, yLengths: [5, 3], memLengths: [4, 2] }),
-    call: decCall,
-    explain: mhaPrerequisite,
-  }),
+  decValues("values, causal selfMask, no memoryMask: y [2,4,8], memory [2,6,8], 2 heads", 4, dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2001 })),
+  decValues("values, causal selfMask, memoryMask [2,1,6] (lengths 6,3): y [2,4,8], memory [2,6,8]", 4, dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2101, memLengths: [6, 3] })),
+  decValues("values, y [2,5,12], memory [2,3,12], 3 heads, dff 24", 3, dec({ b: 2, ty: 5, tx: 3, d: 12, h: 3, dff: 24, seed: 2201 })),
+  decValues("values, selfMask = causal × target padding [2,5,5], memoryMask [2,1,4]", 2, dec({ b: 2, ty: 5, tx: 4, d: 8, h: 2, dff: 16, seed: 2301, yLengths: [5, 3], memLengths: [4, 2] })),
   valueCheck({
     exercise: "3.4",
     name: "causal: the output at positions 0-1 does not change when y changes at positions >= 2",
@@ -301,19 +414,20 @@ export const DECODER_CHECKS: readonly Check<M>[] = [
       const y2 = tf.tidy(() => tf.concat([a.y.slice([0, 0, 0], [2, PREFIX, 8]), randn([2, 5 - PREFIX, 8], 2450)], 1));
       return { ...a, y2 };
     },
-    call: (m, a) => [(decCall(m, a) as { output: unknown })?.output, (decCall(m, { ...a, y: a.y2 as tf.Tensor }) as { output: unknown })?.output],
+    call: (m, a) => [(decCall(m, a) as { output: unknown })?.output, (decCall(m, { ...a, y: a.y2 }) as { output: unknown })?.output],
     judge: (got) => expectCausal(got),
-    explain: mhaPrerequisite,
   }),
-  shapeDtypeCheck({ exercise: "3.4", name: "output [B,Ty,d], selfWeights [B,h,Ty,Ty], crossWeights [B,h,Ty,Tx], dtype float32", points: 2, inputs: dec({ b: 2, ty: 3, tx: 5, d: 8, h: 4, dff: 8, seed: 2501 }), call: decCall, explain: mhaPrerequisite }),
-  leakCheck({
+  shapeDtypeCheck({ exercise: "3.4", name: "output [B,Ty,d], selfWeights [B,h,Ty,Ty], crossWeights [B,h,Ty,Tx], dtype float32", points: 1, inputs: dec({ b: 2, ty: 3, tx: 5, d: 8, h: 4, dff: 8, seed: 2501 }), call: decCall }),
+  ...contractChecks<M, DecArgs>({
     exercise: "3.4",
-    name: "no leaked tensors (with and without memoryMask)",
-    points: 2,
-    cases: () => [dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2601 })(), dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2602, memLengths: [6, 2] })()],
     call: decCall,
+    forms: [
+      { label: "selfMask [T,T], no memoryMask", inputs: dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2601 }) },
+      { label: "selfMask [B,T,T], memoryMask [B,1,Tx]", inputs: dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2602, yLengths: [4, 2], memLengths: [6, 2] }) },
+      { label: "memoryMask [B,Ty,Tx]", inputs: dec({ b: 2, ty: 4, tx: 5, d: 8, h: 2, dff: 16, seed: 2603, fullMemoryMask: true }) },
+    ],
+    points: { leaks: 2, fresh: 1, intact: 2 },
   }),
-  inputsIntactCheck({ exercise: "3.4", name: "inputs (y, memory, masks, every parameter) not modified or disposed", points: 2, inputs: dec({ b: 2, ty: 4, tx: 6, d: 8, h: 2, dff: 16, seed: 2701, memLengths: [6, 2] }), call: decCall }),
   layerBad("3.4", "error for memory with a different batch size", {
     describe: "y [2,4,8], memory [3,6,8]",
     call: (m) => m.decoderLayer(decoderParams(8, 2, 16, 2801), randn([2, 4, 8], 2850), randn([3, 6, 8], 2851), causal(4)),

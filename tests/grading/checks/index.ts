@@ -3,7 +3,7 @@
  * points in EXERCISES (tests/unit/grader-checks.test.ts keeps it that way).
  */
 import { findExercise } from "../../../lib/support/exercises";
-import type { Check } from "../../grader/types";
+import type { Check } from "../../../grader/types";
 import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHECKS } from "./attention";
 import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";

@@ -1,5 +1,5 @@
 /**
- * Misconception variants and correct alternatives for the exercises in lib/attention.ts
+ * Misconception variants for the exercises in lib/attention.ts
  * (1.1 softmax, 1.2 scaledDotProductAttention, 1.3 causalMask, 1.4 paddingMask).
  *
  * Variants are self-contained (they never call the student's code nor the reference), wrap their
@@ -7,8 +7,7 @@
  * input validation (see misconceptions/tensors.ts for why).
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, requireBroadcastsTo, requireInt, requireTensor } from "../../../lib/support/checks";
-import type { Alternative, AttentionModule, Misconception } from "../../grader/types";
+import type { AttentionModule, Misconception } from "../../../grader/types";
 
 type Softmax = AttentionModule["softmax"];
 type Attention = AttentionModule["scaledDotProductAttention"];
@@ -58,23 +57,6 @@ export const SOFTMAX_MISCONCEPTIONS: readonly Misconception<Softmax>[] = [
   },
 ];
 
-export const SOFTMAX_ALTERNATIVES: readonly Alternative<Softmax>[] = [
-  {
-    exercise: "1.1",
-    id: "global-max",
-    description: "subtracts the global maximum instead of the per-row maximum (also stable for these inputs)",
-    fn: (x, axis = -1) => {
-      requireTensor("softmax", "x", x, { minRank: 1, dtypes: ["float32"] });
-      if (!Number.isInteger(axis) || axis < -x.rank || axis >= x.rank) {
-        throw new LabInputError(`softmax: axis ${axis} is out of range for x ${fmtShape(x.shape)}`);
-      }
-      return tf.tidy(() => {
-        const e = tf.exp(tf.sub(x, tf.max(x)));
-        return tf.div(e, tf.sum(e, axis, true));
-      });
-    },
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // 1.2 scaledDotProductAttention
@@ -189,42 +171,6 @@ export const ATTENTION_MISCONCEPTIONS: readonly Misconception<Attention>[] = [
   },
 ];
 
-export const ATTENTION_ALTERNATIVES: readonly Alternative<Attention>[] = [
-  {
-    exercise: "1.2",
-    id: "scale-scores-where",
-    description: "scales the scores (not q), blocks with tf.where, then zeroes fully masked rows",
-    fn: (q, k, v, mask) => {
-      const fn = "scaledDotProductAttention";
-      requireTensor(fn, "q", q, { minRank: 2, dtypes: ["float32"] });
-      requireTensor(fn, "k", k, { minRank: 2, dtypes: ["float32"] });
-      requireTensor(fn, "v", v, { minRank: 2, dtypes: ["float32"] });
-      const sameBatch = (t: tf.Tensor) => t.rank === q.rank && t.shape.slice(0, -2).every((d, i) => d === q.shape[i]);
-      if (!sameBatch(k) || k.shape[k.rank - 1] !== q.shape[q.rank - 1]) {
-        throw new LabInputError(`${fn}: q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)} are incompatible`);
-      }
-      if (!sameBatch(v) || v.shape[v.rank - 2] !== k.shape[k.rank - 2]) {
-        throw new LabInputError(`${fn}: v ${fmtShape(v.shape)} does not match k ${fmtShape(k.shape)}`);
-      }
-      const scoreShape = [...q.shape.slice(0, -1), k.shape[k.rank - 2]];
-      if (mask !== undefined) {
-        requireTensor(fn, "mask", mask);
-        requireBroadcastsTo(fn, "mask", mask.shape, scoreShape, "scores");
-      }
-      return tf.tidy(() => {
-        let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(q.shape[q.rank - 1]));
-        let keep: tf.Tensor | undefined;
-        if (mask !== undefined) {
-          keep = tf.broadcastTo(tf.notEqual(mask, 0), scoreShape);
-          scores = tf.where(keep, scores, tf.fill(scoreShape, -1e9));
-        }
-        let weights = stableSoftmax(scores, -1);
-        if (keep) weights = tf.where(keep, weights, tf.zerosLike(weights));
-        return { output: tf.matMul(weights, v), weights };
-      }) as AttentionResult;
-    },
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // 1.3 causalMask
@@ -253,18 +199,6 @@ export const CAUSAL_MASK_MISCONCEPTIONS: readonly Misconception<CausalMask>[] = 
   },
 ];
 
-export const CAUSAL_MASK_ALTERNATIVES: readonly Alternative<CausalMask>[] = [
-  {
-    exercise: "1.3",
-    id: "js-loops",
-    description: "builds the matrix with JavaScript loops and tf.tensor2d",
-    fn: (n) => {
-      requireInt("causalMask", "n", n, 1);
-      const rows = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (j <= i ? 1 : 0)));
-      return tf.tensor2d(rows, [n, n], "float32");
-    },
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // 1.4 paddingMask
@@ -304,20 +238,3 @@ export const PADDING_MASK_MISCONCEPTIONS: readonly Misconception<PaddingMask>[] 
   },
 ];
 
-export const PADDING_MASK_ALTERNATIVES: readonly Alternative<PaddingMask>[] = [
-  {
-    exercise: "1.4",
-    id: "buffer",
-    description: "fills a tf.buffer element by element",
-    fn: (lengths, maxLen) => {
-      requireInt("paddingMask", "maxLen", maxLen, 1);
-      if (!Array.isArray(lengths) || lengths.length === 0) throw new LabInputError("paddingMask: lengths must be a non-empty array");
-      lengths.forEach((len, b) => requireInt("paddingMask", `lengths[${b}]`, len, 0, maxLen));
-      const buf = tf.buffer([lengths.length, 1, maxLen], "float32");
-      lengths.forEach((len, b) => {
-        for (let j = 0; j < len; j++) buf.set(1, b, 0, j);
-      });
-      return buf.toTensor() as tf.Tensor3D;
-    },
-  },
-];

@@ -1,5 +1,5 @@
 /**
- * Misconception variants and correct alternatives for the exercises in lib/blocks.ts
+ * Misconception variants for the exercises in lib/blocks.ts
  * (3.1 layerNorm, 3.2 feedForward, 3.3 encoderLayer, 3.4 decoderLayer).
  *
  * Self-contained like the other variants: the layers use the correct multi-head attention of
@@ -7,8 +7,7 @@
  * one mistake.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, requireTensor } from "../../../lib/support/checks";
-import type { Alternative, BlocksModule, Misconception } from "../../grader/types";
+import type { BlocksModule, Misconception } from "../../../grader/types";
 import { dense, mhaWith, type Mha } from "./multihead";
 
 type LayerNorm = BlocksModule["layerNorm"];
@@ -27,11 +26,14 @@ interface LnOptions {
   axis?: number;
   unbiased?: boolean;
   eps?: "inside" | "outside" | "none";
+  /** Use eps = 1e-5 whatever the argument says. */
+  fixedEps?: boolean;
 }
 
 function lnWith(o: LnOptions): LayerNorm {
-  return (x, gamma, beta, eps = 1e-5) =>
+  return (x, gamma, beta, epsArg = 1e-5) =>
     tf.tidy(() => {
+      const eps = o.fixedEps ? 1e-5 : epsArg;
       const axis = o.axis ?? -1;
       const mean = tf.mean(x, axis, true);
       const centred = tf.sub(x, mean);
@@ -68,6 +70,13 @@ export const LAYER_NORM_MISCONCEPTIONS: readonly Misconception<LayerNorm>[] = [
   },
   {
     exercise: "3.1",
+    id: "eps-ignored",
+    looksLike: "a layer norm that always uses eps = 1e-5, whatever the eps argument says",
+    fix: "use the eps argument (its default is 1e-5): layerNorm(x, gamma, beta, eps = 1e-5), then sqrt(var + eps)",
+    fn: lnWith({ fixedEps: true }),
+  },
+  {
+    exercise: "3.1",
     id: "no-eps",
     looksLike: "a layer norm without eps (dividing by sqrt(var))",
     fix: "divide by sqrt(var + eps), using the eps argument (default 1e-5)",
@@ -75,27 +84,6 @@ export const LAYER_NORM_MISCONCEPTIONS: readonly Misconception<LayerNorm>[] = [
   },
 ];
 
-export const LAYER_NORM_ALTERNATIVES: readonly Alternative<LayerNorm>[] = [
-  {
-    exercise: "3.1",
-    id: "manual-moments-rsqrt",
-    description: "computes the mean and variance by hand and multiplies by tf.rsqrt",
-    fn: (x, gamma, beta, eps = 1e-5) => {
-      const fn = "layerNorm";
-      requireTensor(fn, "x", x, { minRank: 1, dtypes: ["float32"] });
-      const d = x.shape[x.rank - 1];
-      for (const [name, t] of [["gamma", gamma], ["beta", beta]] as const) {
-        requireTensor(fn, name, t, { rank: 1, dtypes: ["float32"] });
-        if (t.shape[0] !== d) throw new LabInputError(`${fn}: ${name} ${fmtShape(t.shape)} does not match the width ${d} of x ${fmtShape(x.shape)}`);
-      }
-      return tf.tidy(() => {
-        const mean = tf.mean(x, -1, true);
-        const variance = tf.mean(tf.square(tf.sub(x, mean)), -1, true);
-        return tf.add(tf.mul(gamma, tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)))), beta);
-      });
-    },
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // 3.2 feedForward
@@ -136,7 +124,6 @@ export const FFN_MISCONCEPTIONS: readonly Misconception<FeedForward>[] = [
   },
 ];
 
-export const FFN_ALTERNATIVES: readonly Alternative<FeedForward>[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // 3.3 encoderLayer
@@ -210,7 +197,6 @@ export const ENCODER_MISCONCEPTIONS: readonly Misconception<Encoder>[] = [
   },
 ];
 
-export const ENCODER_ALTERNATIVES: readonly Alternative<Encoder>[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // 3.4 decoderLayer
@@ -304,4 +290,4 @@ export const DECODER_MISCONCEPTIONS: readonly Misconception<Decoder>[] = [
   },
 ];
 
-export const DECODER_ALTERNATIVES: readonly Alternative<Decoder>[] = [];
+

@@ -1,36 +1,26 @@
 /**
- * All misconception variants and correct alternatives, by exercise id.
+ * All misconception variants, by exercise id (the correct alternatives are planted files in tests/fairness/).
  */
-import type { Alternative, Misconception } from "../../grader/types";
+import type { Misconception } from "../../../grader/types";
 import {
-  ATTENTION_ALTERNATIVES,
   ATTENTION_MISCONCEPTIONS,
-  CAUSAL_MASK_ALTERNATIVES,
   CAUSAL_MASK_MISCONCEPTIONS,
-  PADDING_MASK_ALTERNATIVES,
   PADDING_MASK_MISCONCEPTIONS,
-  SOFTMAX_ALTERNATIVES,
   SOFTMAX_MISCONCEPTIONS,
 } from "./attention";
 import {
-  DECODER_ALTERNATIVES,
   DECODER_MISCONCEPTIONS,
-  ENCODER_ALTERNATIVES,
   ENCODER_MISCONCEPTIONS,
-  FFN_ALTERNATIVES,
   FFN_MISCONCEPTIONS,
-  LAYER_NORM_ALTERNATIVES,
   LAYER_NORM_MISCONCEPTIONS,
 } from "./blocks";
 import {
   MERGE_HEADS_MISCONCEPTIONS,
-  MHA_ALTERNATIVES,
   MHA_MISCONCEPTIONS,
-  PE_ALTERNATIVES,
   PE_MISCONCEPTIONS,
   SPLIT_HEADS_MISCONCEPTIONS,
 } from "./multihead";
-import { DOT_PRODUCT_SCORES_ALTERNATIVES, DOT_PRODUCT_SCORES_MISCONCEPTIONS } from "./tensors";
+import { DOT_PRODUCT_SCORES_MISCONCEPTIONS } from "./tensors";
 
 export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> = {
   "0.1": DOT_PRODUCT_SCORES_MISCONCEPTIONS,
@@ -46,22 +36,6 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "3.2": FFN_MISCONCEPTIONS,
   "3.3": ENCODER_MISCONCEPTIONS,
   "3.4": DECODER_MISCONCEPTIONS,
-};
-
-export const ALTERNATIVES: Readonly<Record<string, readonly Alternative[]>> = {
-  "0.1": DOT_PRODUCT_SCORES_ALTERNATIVES,
-  "1.1": SOFTMAX_ALTERNATIVES,
-  "1.2": ATTENTION_ALTERNATIVES,
-  "1.3": CAUSAL_MASK_ALTERNATIVES,
-  "1.4": PADDING_MASK_ALTERNATIVES,
-  "2.1": [],
-  "2.2": [],
-  "2.3": MHA_ALTERNATIVES,
-  "2.4": PE_ALTERNATIVES,
-  "3.1": LAYER_NORM_ALTERNATIVES,
-  "3.2": FFN_ALTERNATIVES,
-  "3.3": ENCODER_ALTERNATIVES,
-  "3.4": DECODER_ALTERNATIVES,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */

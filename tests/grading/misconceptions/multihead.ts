@@ -1,5 +1,5 @@
 /**
- * Misconception variants and correct alternatives for the exercises in lib/multihead.ts
+ * Misconception variants for the exercises in lib/multihead.ts
  * (2.1 splitHeads, 2.2 mergeHeads, 2.3 multiHeadAttention, 2.4 sinusoidalPositionalEncoding).
  *
  * Like misconceptions/attention.ts: self-contained (never the student's code nor the reference),
@@ -7,8 +7,7 @@
  * variants (misconceptions/blocks.ts) build on it.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, requireInt } from "../../../lib/support/checks";
-import type { Alternative, Misconception, MultiheadModule } from "../../grader/types";
+import type { Misconception, MultiheadModule } from "../../../grader/types";
 
 type SplitHeads = MultiheadModule["splitHeads"];
 type MergeHeads = MultiheadModule["mergeHeads"];
@@ -177,57 +176,6 @@ export const MHA_MISCONCEPTIONS: readonly Misconception<Mha>[] = [
   },
 ];
 
-export const MHA_ALTERNATIVES: readonly Alternative<Mha>[] = [
-  {
-    exercise: "2.3",
-    id: "per-head-loop",
-    description: "loops over the heads, slicing each head's columns out of wq, wk, wv and its rows out of wo, and sums the heads' projected outputs",
-    fn: (p, xq, xkv, mask) => {
-      const fn = "multiHeadAttention";
-      for (const [name, x] of [["xq", xq], ["xkv", xkv]] as const) {
-        if (!(x instanceof tf.Tensor) || x.rank !== 3) throw new LabInputError(`${fn}: ${name} must be a rank-3 tf.Tensor [B, T, d]`);
-      }
-      const [b, tq, d] = xq.shape as number[];
-      const tk = xkv.shape[1] as number;
-      if (xkv.shape[0] !== b || xkv.shape[2] !== d) throw new LabInputError(`${fn}: xq ${fmtShape(xq.shape)} and xkv ${fmtShape(xkv.shape)} differ in batch size or width`);
-      const h = requireInt(fn, "numHeads", p.numHeads, 1);
-      if (d % h !== 0) throw new LabInputError(`${fn}: width ${d} is not divisible by ${h} heads`);
-      for (const w of [p.wq, p.wk, p.wv, p.wo]) {
-        if (w.shape[0] !== d || w.shape[1] !== d) throw new LabInputError(`${fn}: a weight has shape ${fmtShape(w.shape)}, expected [${d},${d}] for inputs ${fmtShape(xq.shape)}`);
-      }
-      let m: tf.Tensor | undefined;
-      if (mask !== undefined) {
-        const target = mask.rank === 4 ? [b, h, tq, tk] : [b, tq, tk];
-        const ok = mask.rank <= target.length && mask.shape.every((s, i) => s === 1 || s === target[target.length - mask.rank + i]);
-        if (!ok) throw new LabInputError(`${fn}: mask ${fmtShape(mask.shape)} does not broadcast to ${fmtShape(target)}`);
-        m = mask;
-      }
-      const dh = d / h;
-      return tf.tidy(() => {
-        const cols = (w: tf.Tensor, bias: tf.Tensor | undefined, i: number) => [w.slice([0, i * dh], [d, dh]), bias?.slice([i * dh], [dh])] as const;
-        const allowed = m === undefined ? undefined : tf.notEqual(m.rank === 4 ? m : tf.reshape(m, [...(m.rank === 3 ? [m.shape[0]] : []), ...m.shape.slice(-2)]), 0);
-        let output: tf.Tensor = p.bo ? tf.reshape(p.bo, [1, 1, d]) : tf.zeros([1, 1, d]);
-        const heads: tf.Tensor[] = [];
-        for (let i = 0; i < h; i++) {
-          const q = dense(xq, ...cols(p.wq, p.bq, i));
-          const k = dense(xkv, ...cols(p.wk, p.bk, i));
-          const v = dense(xkv, ...cols(p.wv, p.bv, i));
-          let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // [B, Tq, Tk]
-          let keep: tf.Tensor | undefined;
-          if (allowed) {
-            keep = tf.broadcastTo(allowed.rank === 4 ? tf.squeeze(tf.slice(tf.broadcastTo(allowed, [b, h, tq, tk]), [0, i, 0, 0], [b, 1, tq, tk]), [1]) : allowed, [b, tq, tk]);
-            scores = tf.where(keep, scores, tf.fill([b, tq, tk], -1e9));
-          }
-          let w = tf.softmax(scores);
-          if (keep) w = tf.where(keep, w, tf.zerosLike(w));
-          heads.push(w);
-          output = tf.add(output, dense(tf.matMul(w, v), p.wo.slice([i * dh, 0], [dh, d])));
-        }
-        return { output, weights: tf.stack(heads, 1) };
-      }) as MhaResult;
-    },
-  },
-];
 
 // ---------------------------------------------------------------------------------------------
 // 2.4 sinusoidalPositionalEncoding
@@ -261,23 +209,3 @@ export const PE_MISCONCEPTIONS: readonly Misconception<Pe>[] = [
   },
 ];
 
-export const PE_ALTERNATIVES: readonly Alternative<Pe>[] = [
-  {
-    exercise: "2.4",
-    id: "js-loops",
-    description: "fills the table with JavaScript loops and Math.sin / Math.cos",
-    fn: (numPositions, d) => {
-      const fn = "sinusoidalPositionalEncoding";
-      requireInt(fn, "numPositions", numPositions, 1);
-      requireInt(fn, "d", d, 2);
-      if (d % 2 !== 0) throw new LabInputError(`${fn}: d must be even, got ${d} (shape ${fmtShape([numPositions, d])})`);
-      const rows = Array.from({ length: numPositions }, (_, p) =>
-        Array.from({ length: d }, (_, j) => {
-          const angle = p / Math.pow(10000, (j - (j % 2)) / d);
-          return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-        }),
-      );
-      return tf.tensor2d(rows, [numPositions, d], "float32");
-    },
-  },
-];

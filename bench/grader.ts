@@ -1,0 +1,170 @@
+/**
+ * `npm run bench -- grader`: how sharp, fair and fast the grader is.
+ *
+ * - The fairness suite's full cross product (bench/grader-cross.ts, split over the cores): every
+ *   planted file of tests/fairness/ spliced into an otherwise correct submission and graded on
+ *   every exercise. Measured: the share of mutants that lose marks (for their bug: missing input
+ *   checks alone do not count), the share whose feedback names the real cause (the touched
+ *   exercise's feedback contains the mutant's @cause text; every later exercise that loses marks
+ *   or is credited names the planted exercise; exercises that do not build on it keep full
+ *   marks), and the share of correct alternatives with full marks on every exercise.
+ * - Time to grade one submission through the real command (`npm run grade -- --impl DIR`), wall
+ *   and CPU time, for a copy of the reference, the stubs and two planted mistakes, each made
+ *   unique so that no cached type check or compile helps.
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { closureOf, EXERCISES, findExercise } from "../lib/support/exercises";
+import { defaultWorkers } from "../grader/pool";
+import { REGISTER, ROOT } from "../grader/paths";
+import { assembleSubmission, plantedFiles, type Planted } from "../tests/fairness/planted";
+import type { CrossResult, CrossTest } from "./grader-cross";
+import type { Benchmark, BenchRow } from "./harness";
+
+function runShare(part: number, parts: number): Promise<CrossResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--require", REGISTER, path.join(__dirname, "grader-cross.ts"), String(part), String(parts)], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`bench/grader-cross.ts ${part}/${parts} exited with ${code}`));
+      else resolve(out.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as CrossResult));
+    });
+  });
+}
+
+/** The exercises whose functions a planted file defines (usually just its @exercise). */
+function touched(p: Planted): string[] {
+  const text = fs.readFileSync(p.file, "utf8");
+  const fns = [...text.matchAll(/export\s+(?:function|const)\s+(\w+)/g)].map((m) => m[1]);
+  const ids = EXERCISES.filter((e) => fns.includes(e.fn)).map((e) => e.id);
+  return ids.includes(p.exercise) ? ids : [p.exercise, ...ids];
+}
+
+const lost = (tests: readonly CrossTest[]) => tests.filter((t) => !t.passed);
+const noted = (tests: readonly CrossTest[]) => tests.filter((t) => t.passed && t.text);
+
+/** Why a mutant's feedback does not name its real cause, or undefined when it does. */
+function causeProblem(p: Planted, r: CrossResult): string | undefined {
+  const own = lost(r.byExercise[p.exercise]).map((t) => t.text ?? "").join("\n");
+  const missing = p.cause.filter((c) => !own.includes(c));
+  if (missing.length > 0) return `${p.exercise}: feedback lacks "${missing[0]}"`;
+  const planted = touched(p);
+  const labels = planted.map((id) => `${id} ${findExercise(id).fn}`);
+  for (const ex of EXERCISES) {
+    if (planted.includes(ex.id)) continue;
+    const tests = r.byExercise[ex.id];
+    const affected = [...lost(tests), ...noted(tests)];
+    const dependent = closureOf(ex.id).some((id) => planted.includes(id));
+    if (!dependent) {
+      if (affected.length > 0) return `${ex.id} does not build on ${planted.join(", ")} but ${affected[0].passed ? "got a note" : "lost marks"}: ${affected[0].text}`;
+      continue;
+    }
+    const silent = affected.find((t) => !labels.some((l) => (t.text ?? "").includes(l)));
+    if (silent) return `${ex.id} ${silent.name}: "${silent.text}" does not name ${labels.join(" or ")}`;
+    const also = p.also[ex.id];
+    if (also && !affected.some((t) => (t.text ?? "").includes(also))) return `${ex.id}: no feedback contains "${also}"`;
+  }
+  return undefined;
+}
+
+function losesMarks(p: Planted, r: CrossResult): boolean {
+  return lost(r.byExercise[p.exercise]).some((t) => t.category === p.category || (p.category === "values" && t.category !== "errors"));
+}
+
+function userCpuSeconds(): boolean {
+  return fs.existsSync("/usr/bin/time");
+}
+
+/** Wall and CPU seconds of one `npm run grade -- --impl DIR`. */
+function timeGrade(dir: string): { wall: number; cpu?: number; total: string } {
+  const args = ["run", "--silent", "grade", "--", "--impl", dir];
+  const t0 = Date.now();
+  const r = userCpuSeconds()
+    ? spawnSync("/usr/bin/time", ["-f", "CPU %U %S", "npm", ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
+    : spawnSync("npm", args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const wall = (Date.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`npm run grade -- --impl ${dir} failed (${r.status}): ${r.stderr}`);
+  const m = r.stderr.match(/CPU ([\d.]+) ([\d.]+)/);
+  const total = r.stdout.match(/Total: (\d+\/\d+)/)?.[1] ?? "?";
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : undefined, total };
+}
+
+/** A submission folder whose files no cache has seen: a comment with a fresh stamp in each. */
+function unique(dir: string): string {
+  const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) fs.appendFileSync(path.join(dir, f), `\n// bench ${stamp}\n`);
+  return dir;
+}
+
+export const graderBenchmark: Benchmark = {
+  name: "grader",
+  async run(): Promise<BenchRow[]> {
+    const load = os.loadavg()[0];
+    const parts = Math.max(1, defaultWorkers());
+    const t0 = Date.now();
+    const results = (await Promise.all([...Array(parts).keys()].map((i) => runShare(i, parts)))).flat();
+    const crossSeconds = (Date.now() - t0) / 1000;
+    const byId = new Map(results.map((r) => [r.id, r]));
+    const mutants = plantedFiles("mutants");
+    const alternatives = plantedFiles("alternatives");
+    const notLosing = mutants.filter((m) => !losesMarks(m, byId.get(m.id) as CrossResult));
+    const unnamed = mutants.map((m) => [m, causeProblem(m, byId.get(m.id) as CrossResult)] as const).filter(([, why]) => why !== undefined);
+    const unfair = alternatives.filter((a) => EXERCISES.some((ex) => (byId.get(a.id) as CrossResult).byExercise[ex.id].some((t) => !t.passed || t.text)));
+    for (const m of notLosing) console.log(`  mutant keeps its marks: ${m.id} (${m.what})`);
+    for (const [m, why] of unnamed) console.log(`  cause not named: ${m.id}: ${why}`);
+    for (const a of unfair) console.log(`  alternative loses marks: ${a.id}`);
+
+    // Time to grade one submission, through the real command.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-bench-time-"));
+    const subs: [string, string][] = [];
+    try {
+      const ref = path.join(tmp, "reference");
+      assembleSubmission([], ref);
+      subs.push(["reference copy", unique(ref)]);
+      const stubs = path.join(tmp, "stubs");
+      fs.mkdirSync(stubs);
+      for (const m of ["tensors", "attention", "multihead", "blocks"]) fs.copyFileSync(path.join(ROOT, "lib", `${m}.ts`), path.join(stubs, `${m}.ts`));
+      subs.push(["stubs", unique(stubs)]);
+      for (const id of ["1.2-softmax-over-queries", "3.4-memory-mask-forgotten"]) {
+        const p = mutants.find((m) => m.id === id) as Planted;
+        subs.push([`mutant ${id}`, unique(assembleSubmission([p], path.join(tmp, id)))]);
+      }
+      const timings = subs.map(([label, dir]) => ({ label, ...timeGrade(dir) }));
+      for (const t of timings) console.log(`  ${t.label}: ${t.total} in ${t.wall.toFixed(1)} s wall${t.cpu !== undefined ? `, ${t.cpu.toFixed(1)} s CPU` : ""}`);
+      const worst = Math.max(...timings.map((t) => t.wall));
+      const median = [...timings.map((t) => t.wall)].sort((a, b) => a - b)[Math.floor(timings.length / 2)];
+      const cpu = timings.every((t) => t.cpu !== undefined) ? Math.max(...timings.map((t) => t.cpu as number)) : undefined;
+      const pct = (n: number, of: number) => (100 * n) / of;
+      return [
+        { name: "mutants that lose marks", variant: `${mutants.length} planted`, value: pct(mutants.length - notLosing.length, mutants.length), unit: "%", detail: `${notLosing.length} keep their marks`, target: { op: ">=", value: 100 } },
+        {
+          name: "mutants whose feedback names the real cause",
+          variant: `${mutants.length} planted`,
+          value: pct(mutants.length - unnamed.length, mutants.length),
+          unit: "%",
+          detail: `${mutants.length - unnamed.length} of ${mutants.length}, on every exercise`,
+          target: { op: ">=", value: 90 },
+        },
+        { name: "correct alternatives at full marks", variant: `${alternatives.length} planted`, value: pct(alternatives.length - unfair.length, alternatives.length), unit: "%", detail: "every exercise, no notes", target: { op: ">=", value: 100 } },
+        {
+          name: "time to grade one submission (slowest)",
+          variant: `npm run grade, ${timings.length} submissions`,
+          value: worst,
+          unit: "s",
+          detail: `median ${median.toFixed(1)} s${cpu !== undefined ? `, max CPU ${cpu.toFixed(1)} s` : ""}; ${os.cpus().length} cores, load ${load.toFixed(1)} at start`,
+          target: { op: "<=", value: 20 },
+        },
+        { name: "fairness cross product", variant: `${results.length} files × ${EXERCISES.length} exercises`, value: crossSeconds, unit: "s", detail: `${parts} processes` },
+      ];
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,14 @@
+/**
+ * @planted mutant
+ * @exercise 2.4
+ * @bug computes the angles outside tf.tidy
+ * @category leaks
+ * @feedback sinusoidalPositionalEncoding leaves tensors behind on every call
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export function sinusoidalPositionalEncoding(numPositions: number, d: number): tf.Tensor2D {
+  const pos = tf.range(0, numPositions).reshape([numPositions, 1]);
+  const angles = tf.div(pos, tf.pow(10000, tf.div(tf.range(0, d, 2), d)));
+  return tf.tidy(() => tf.reshape(tf.stack([tf.sin(angles), tf.cos(angles)], 2), [numPositions, d]) as tf.Tensor2D);
+}

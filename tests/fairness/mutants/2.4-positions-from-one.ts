@@ -1,0 +1,16 @@
+/**
+ * @planted mutant
+ * @exercise 2.4
+ * @bug counts positions from 1
+ * @feedback your positions are counted from 1 instead of 0
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export function sinusoidalPositionalEncoding(numPositions: number, d: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const pos = tf.range(0, numPositions).reshape([numPositions, 1]);
+    const i2 = tf.range(0, d, 2);
+    const angles = tf.div(tf.add(pos, 1), tf.pow(10000, tf.div(i2, d)));
+    return tf.reshape(tf.stack([tf.sin(angles), tf.cos(angles)], 2), [numPositions, d]) as tf.Tensor2D;
+  });
+}

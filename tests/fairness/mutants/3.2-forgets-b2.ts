@@ -1,0 +1,17 @@
+/**
+ * @planted mutant
+ * @exercise 3.2
+ * @bug leaves out the second bias b2
+ * @feedback by the same amount at every position, feature by feature
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { FeedForwardParams } from "../../../lib/support/types";
+
+export function feedForward(params: FeedForwardParams, x: tf.Tensor): tf.Tensor {
+  const [b, t, d] = x.shape;
+  return tf.tidy(() => {
+    const rows = tf.reshape(x, [b * t, d]);
+    const hidden = tf.relu(tf.add(tf.matMul(rows, params.w1), params.b1));
+    return tf.reshape(tf.matMul(hidden, params.w2), [b, t, d]);
+  });
+}

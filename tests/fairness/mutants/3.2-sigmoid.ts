@@ -1,0 +1,18 @@
+/**
+ * @planted mutant
+ * @exercise 3.2
+ * @bug uses a sigmoid instead of the ReLU
+ * @feedback output differs from the reference
+ * @cause ReLU
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { FeedForwardParams } from "../../../lib/support/types";
+
+export function feedForward(params: FeedForwardParams, x: tf.Tensor): tf.Tensor {
+  const [b, t, d] = x.shape;
+  return tf.tidy(() => {
+    const rows = tf.reshape(x, [b * t, d]);
+    const hidden = tf.sigmoid(tf.add(tf.matMul(rows, params.w1), params.b1));
+    return tf.reshape(tf.add(tf.matMul(hidden, params.w2), params.b2), [b, t, d]);
+  });
+}

@@ -1,0 +1,18 @@
+/**
+ * @planted mutant
+ * @exercise 3.2
+ * @bug multiplies by w2 transposed
+ * @feedback feedForward threw Error
+ * @cause w2
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { FeedForwardParams } from "../../../lib/support/types";
+
+export function feedForward(params: FeedForwardParams, x: tf.Tensor): tf.Tensor {
+  const [b, t, d] = x.shape;
+  return tf.tidy(() => {
+    const rows = tf.reshape(x, [b * t, d]);
+    const hidden = tf.relu(tf.add(tf.matMul(rows, params.w1), params.b1));
+    return tf.reshape(tf.add(tf.matMul(hidden, params.w2, false, true), params.b2), [b, t, d]);
+  });
+}
