@@ -115,6 +115,8 @@ export function decoderLayerStep(params: DecoderLayerParams, y: tf.Tensor, memor
   const c = cross.output; // a + CrossAttn(LN2(a), memory)
   const output = feedForwardLayer(params.ffn, layerNorm(c, params.norm3.gamma, params.norm3.beta), c);
   return { output, selfKv, crossWeights: cross.weights };
+}
+
 export interface FastEncoderStepOutput {
   /** [B, 1, d]: the layer's output at the new position. */
   output: tf.Tensor;
