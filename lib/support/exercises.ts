@@ -36,6 +36,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
   { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20, uses: ["2.3", "3.1", "3.2"] },
   { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25, uses: ["2.3", "3.1", "3.2"] },
+  { id: "6.1", fn: "greedyDecode", title: "Greedy decoding", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 15 },
+  { id: "6.2", fn: "beamSearch", title: "Beam search with length normalisation", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 30 },
+  { id: "6.3", fn: "editDistance", title: "Edit distance", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
+  { id: "6.4", fn: "phonemeErrorRate", title: "Phoneme error rate", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10, uses: ["6.3"] },
 ];
 
 /**
@@ -49,10 +53,6 @@ export const UPCOMING_EXERCISES: readonly ExerciseInfo[] = [
   { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
   { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30 },
   { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
-  { id: "6.1", fn: "greedyDecode", title: "Greedy decoding", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 15 },
-  { id: "6.2", fn: "beamSearch", title: "Beam search with length normalisation", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 30 },
-  { id: "6.3", fn: "editDistance", title: "Edit distance", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
-  { id: "6.4", fn: "phonemeErrorRate", title: "Phoneme error rate", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
 ];
 
 /** Modules that hold exercises (lib/<module>.ts and solutions/<module>.ts). */

@@ -14,6 +14,7 @@ import { setupBackend } from "../../lib/support/backend";
 import { closureOf, EXERCISES, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
 import * as blocks from "../../solutions/blocks";
+import * as decoding from "../../solutions/decoding";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { CHECKS, checksFor } from "../grading/checks";
@@ -26,7 +27,7 @@ import { runCheck } from "../../grader/run-check";
 import { submissionSourceDir } from "../../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, decoding };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -51,8 +52,8 @@ describe("check tables", () => {
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
   });
 
-  it("adds up to 209 points over all exercises", () => {
-    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(209);
+  it("adds up to 274 points over all exercises", () => {
+    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(274);
   });
 
   it("has checks and misconceptions for exactly the exercises in EXERCISES", () => {

@@ -13,6 +13,7 @@ import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, findExercise } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
 import * as blocks from "../../solutions/blocks";
+import * as decoding from "../../solutions/decoding";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { fitsEveryValueCheck } from "../../grader/diagnose";
@@ -22,7 +23,7 @@ import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import { assembleSubmission, plantedFiles, type Planted } from "../fairness/planted";
 
-const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks };
+const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, decoding };
 const mutants = plantedFiles("mutants");
 const alternatives = plantedFiles("alternatives");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-fairness-"));

@@ -9,6 +9,7 @@ import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, todo, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
 import * as blocks from "../../solutions/blocks";
+import * as decoding from "../../solutions/decoding";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
 import { checksFor } from "../grading/checks";
@@ -22,7 +23,7 @@ import { exerciseRun, runCheck } from "../../grader/run-check";
 import type { CheckOutcome } from "../../grader/types";
 import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, decoding };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;

@@ -5,6 +5,7 @@
 import { findExercise } from "../../../lib/support/exercises";
 import type { Check } from "../../../grader/types";
 import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHECKS } from "./attention";
+import { BEAM_CHECKS, EDIT_CHECKS, GREEDY_CHECKS, PER_CHECKS } from "./decoding";
 import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
 import { DOT_PRODUCT_SCORES_CHECKS } from "./tensors";
@@ -23,6 +24,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "3.2": FFN_CHECKS as readonly Check[],
   "3.3": ENCODER_CHECKS as readonly Check[],
   "3.4": DECODER_CHECKS as readonly Check[],
+  "6.1": GREEDY_CHECKS as readonly Check[],
+  "6.2": BEAM_CHECKS as readonly Check[],
+  "6.3": EDIT_CHECKS as readonly Check[],
+  "6.4": PER_CHECKS as readonly Check[],
 };
 
 /** The checks of one exercise (by id or function name). */

@@ -8,6 +8,7 @@ import {
   PADDING_MASK_MISCONCEPTIONS,
   SOFTMAX_MISCONCEPTIONS,
 } from "./attention";
+import { BEAM_MISCONCEPTIONS, EDIT_MISCONCEPTIONS, GREEDY_MISCONCEPTIONS, PER_MISCONCEPTIONS } from "./decoding";
 import {
   DECODER_MISCONCEPTIONS,
   ENCODER_MISCONCEPTIONS,
@@ -36,6 +37,10 @@ export const MISCONCEPTIONS: Readonly<Record<string, readonly Misconception[]>> 
   "3.2": FFN_MISCONCEPTIONS,
   "3.3": ENCODER_MISCONCEPTIONS,
   "3.4": DECODER_MISCONCEPTIONS,
+  "6.1": GREEDY_MISCONCEPTIONS,
+  "6.2": BEAM_MISCONCEPTIONS,
+  "6.3": EDIT_MISCONCEPTIONS,
+  "6.4": PER_MISCONCEPTIONS,
 };
 
 /** The variants of one exercise, in the order diagnose() tries them (first match wins). */
