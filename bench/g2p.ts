@@ -30,7 +30,7 @@ import {
 import type { Task } from "../lib/support/tasks";
 import { beamSearch, greedyDecode } from "../solutions/decoding";
 import { Benchmark, BenchRow, median } from "./harness";
-import { cpuMs, PythonPeer, torchVersion } from "./peer";
+import { cpuMs, PythonPeer, torchVersion, writeFlatWeights } from "./peer";
 
 /** The budget of the issue: 15 minutes of training on one CPU thread. */
 export const G2P_BUDGET_SECONDS = 900;
@@ -93,7 +93,7 @@ export async function speedVsPytorch(label: string, task: Task<G2pTaskModel<unkn
   const peer = new PythonPeer("g2p_step.py");
   try {
     const named = model.named();
-    fs.writeFileSync(path.join(tmp, "weights.bin"), Buffer.from(tf.tidy(() => tf.concat(named.map((n) => tf.reshape(n.variable, [-1]))).dataSync() as Float32Array).buffer));
+    writeFlatWeights(named, path.join(tmp, "weights.bin"));
     fs.writeFileSync(path.join(tmp, "batches.json"), JSON.stringify(batches.map((b) => ({ src: b.src.arraySync(), tgtIn: b.tgtIn.arraySync(), tgtOut: b.tgtOut.arraySync() }))));
     const loaded = await peer.request<{ parameters: number }>({
       cmd: "load", kind, config: model.config, manifest: named.map((n) => ({ name: n.name, shape: n.variable.shape })),

@@ -16,13 +16,12 @@ import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../lib/support/backend";
 import { AdamW } from "../lib/support/fast/adam";
 import { crossEntropy as fastCrossEntropy } from "../lib/support/fast/ops";
-import { createGpt, disposeGpt, GPT_BENCH_CONFIG, GptParams, gptForwardFast, gptForwardFrom, gptVariables, namedGptVariables } from "../lib/support/models/gpt";
+import { createGpt, disposeGpt, GPT_BENCH_CONFIG, GptParams, gptForwardFast, gptVariables, namedGptVariables } from "../lib/support/models/gpt";
 import { countParameters } from "../lib/support/models/params";
 import { crossEntropy } from "../lib/support/train";
-import { causalMask } from "../solutions/attention";
-import { encoderLayer, layerNorm } from "../solutions/blocks";
+import { gptForward } from "../solutions/gpt";
 import { Benchmark, BenchRow, median } from "./harness";
-import { cpuMs, PythonPeer, torchVersion } from "./peer";
+import { cpuMs, PythonPeer, torchVersion, writeFlatWeights } from "./peer";
 
 const CONFIG = GPT_BENCH_CONFIG;
 const BATCH = 32;
@@ -33,7 +32,6 @@ const ROUNDS = 5;
 const FAST_STEPS = 20;
 const PLAIN_STEPS = 3;
 export const GPT_STEP_TARGET_RATIO = 2.5;
-const blocks = { encoderLayer, layerNorm, causalMask };
 
 /** Deterministic token batches [N_BATCHES, BATCH, context + 1] (an LCG; no tfjs randomness). */
 function makeBatches(): Int32Array {
@@ -52,7 +50,7 @@ function batchTensors(all: Int32Array, i: number): { inputs: tf.Tensor; targets:
   return tf.tidy(() => ({ inputs: tf.slice(b, [0, 0], [BATCH, CONFIG.context]), targets: tf.slice(b, [0, 1], [BATCH, CONFIG.context]) }));
 }
 
-const plainLoss = (params: GptParams, inputs: tf.Tensor, targets: tf.Tensor) => crossEntropy(gptForwardFrom(blocks, params, inputs), targets);
+const plainLoss = (params: GptParams, inputs: tf.Tensor, targets: tf.Tensor) => crossEntropy(gptForward(params, inputs), targets);
 const fastLoss = (params: GptParams, inputs: tf.Tensor, targets: tf.Tensor) => fastCrossEntropy(gptForwardFast(params, inputs), targets);
 
 function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -115,7 +113,7 @@ export const gptStepBenchmark: Benchmark = {
     let peer: PythonPeer | undefined;
     if (version) {
       const named = namedGptVariables(params);
-      fs.writeFileSync(path.join(tmp, "weights.bin"), Buffer.from(tf.tidy(() => tf.concat(named.map((n) => tf.reshape(n.variable, [-1]))).dataSync() as Float32Array).buffer));
+      writeFlatWeights(named, path.join(tmp, "weights.bin"));
       fs.writeFileSync(path.join(tmp, "batches.bin"), Buffer.from(batches.buffer));
       peer = new PythonPeer("gpt_step.py");
       const loaded = await peer.request<{ parameters: number; torch: string; threads: number }>({

@@ -16,7 +16,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { closureOf, EXERCISES, findExercise } from "../lib/support/exercises";
+import { closureOf, EXERCISE_MODULES, EXERCISES, findExercise } from "../lib/support/exercises";
 import { defaultWorkers } from "../grader/pool";
 import { REGISTER, ROOT } from "../grader/paths";
 import { assembleSubmission, plantedFiles, type Planted } from "../tests/fairness/planted";
@@ -130,7 +130,7 @@ export const graderBenchmark: Benchmark = {
       subs.push(["reference copy", unique(ref)]);
       const stubs = path.join(tmp, "stubs");
       fs.mkdirSync(stubs);
-      for (const m of ["tensors", "attention", "multihead", "blocks"]) fs.copyFileSync(path.join(ROOT, "lib", `${m}.ts`), path.join(stubs, `${m}.ts`));
+      for (const m of EXERCISE_MODULES) fs.copyFileSync(path.join(ROOT, "lib", `${m}.ts`), path.join(stubs, `${m}.ts`));
       subs.push(["stubs", unique(stubs)]);
       for (const id of ["1.2-softmax-over-queries", "3.4-memory-mask-forgotten"]) {
         const p = mutants.find((m) => m.id === id) as Planted;

@@ -35,21 +35,31 @@ export function median(xs: readonly number[]): number {
  * Median wall time (ms) of `f`, which returns a tensor (or tensors) that is read back with
  * data() so lazy backends finish their work. Results are disposed; warm-up runs are not counted.
  */
-export async function timeTensorFn(f: () => tf.TensorContainer, opts: { warmup?: number; runs?: number } = {}): Promise<{ medianMs: number; samples: number[] }> {
-  const run = async (): Promise<number> => {
+export async function timeTensorFn(
+  f: () => tf.TensorContainer,
+  opts: { warmup?: number; runs?: number } = {},
+): Promise<{ medianMs: number; samples: number[]; cpuMedianMs: number; cpuSamples: number[] }> {
+  const run = async (): Promise<[number, number]> => {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const out = f();
     const tensors: tf.Tensor[] = [];
     collect(out, tensors);
     await Promise.all(tensors.map((t) => t.data()));
+    const c = process.cpuUsage(c0);
     const ms = performance.now() - t0;
     tf.dispose(tensors);
-    return ms;
+    return [ms, (c.user + c.system) / 1000];
   };
   for (let i = 0; i < (opts.warmup ?? 2); i++) await run();
   const samples: number[] = [];
-  for (let i = 0; i < (opts.runs ?? 7); i++) samples.push(await run());
-  return { medianMs: median(samples), samples };
+  const cpuSamples: number[] = [];
+  for (let i = 0; i < (opts.runs ?? 7); i++) {
+    const [ms, cpu] = await run();
+    samples.push(ms);
+    cpuSamples.push(cpu);
+  }
+  return { medianMs: median(samples), samples, cpuMedianMs: median(cpuSamples), cpuSamples };
 }
 
 function collect(x: tf.TensorContainer, into: tf.Tensor[]): void {

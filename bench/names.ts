@@ -24,7 +24,7 @@ import {
 } from "../lib/support/tasks/names";
 import { PAD_ID } from "../lib/support/tokenizers";
 import { Benchmark, BenchRow, median } from "./harness";
-import { cpuMs, PythonPeer, torchVersion } from "./peer";
+import { cpuMs, PythonPeer, torchVersion, writeFlatWeights } from "./peer";
 
 export const NAMES_TARGET_NLL = 2.1;
 export const NAMES_TARGET_SECONDS = 60;
@@ -89,7 +89,7 @@ export const namesBenchmark: Benchmark = {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-names-"));
     if (version) {
       const named = namedGptVariables(params);
-      fs.writeFileSync(path.join(tmp, "weights.bin"), Buffer.from(tf.tidy(() => tf.concat(named.map((n) => tf.reshape(n.variable, [-1]))).dataSync() as Float32Array).buffer));
+      writeFlatWeights(named, path.join(tmp, "weights.bin"));
       const all: string[] = [];
       for (let s = 1; s <= recipe.steps; s++) all.push(...trainingNames(data.train, s, recipe.batchSize, recipe.seed));
       fs.writeFileSync(path.join(tmp, "batches.bin"), Buffer.from(padded(all).buffer));

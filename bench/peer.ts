@@ -6,8 +6,11 @@
  * slower, and one thread is what tfjs-wasm gets in Node.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
+import * as tf from "@tensorflow/tfjs";
+import type { NamedVariable } from "../lib/support/models/params";
 
 export const PYTHON = process.env.LAB_PYTHON ?? "/usr/bin/python3";
 
@@ -47,6 +50,15 @@ export class PythonPeer {
     this.child.stdin.end();
     this.child.kill();
   }
+}
+
+/**
+ * Writes the variables one after another as raw float32 (in `named`'s order) to `file`, for a
+ * peer's "load" request, which gets the same list of names and shapes as its manifest.
+ */
+export function writeFlatWeights(named: readonly NamedVariable[], file: string): void {
+  const flat = tf.tidy(() => tf.concat(named.map((n) => tf.reshape(n.variable, [-1]))).dataSync() as Float32Array);
+  fs.writeFileSync(file, Buffer.from(flat.buffer));
 }
 
 /** CPU time (user + system, ms) of this process so far. */

@@ -6,13 +6,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { attentionBenchmark } from "./attention";
 import { graderBenchmark } from "./grader";
+import { gradeBatchBenchmark } from "./grade-batch";
 import { Benchmark, BenchRow, formatTable, passed } from "./harness";
 import { g2pBenchmark } from "./g2p";
 import { gptStepBenchmark } from "./gpt-step";
 import { namesBenchmark } from "./names";
+import { spamBenchmark } from "./spam";
 import { toyTaskBenchmark } from "./toy-task";
+import { vitBenchmark } from "./vit";
 
-const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark, spamBenchmark];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

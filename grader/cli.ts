@@ -11,8 +11,10 @@ import { EXERCISES, findExercise, type ExerciseInfo } from "../lib/support/exerc
 import { checksFor } from "../tests/grading/checks";
 import { loadExtraChecks } from "./extra";
 import { ROOT } from "./paths";
-import { runPool, type PoolRun } from "./pool";
-import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, type GradeReport } from "./report";
+import { gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
+import { defaultWorkers, runPool, type PoolRun } from "./pool";
+import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
+import { stageRunner } from "./sandbox/client";
 import { newRunDir, stageImpl } from "./stage";
 import { typeCheckInThread, type TypeErrors } from "./typecheck";
 import type { Check, ResultLine } from "./types";
@@ -26,14 +28,26 @@ Options:
   --impl lib|solutions|DIR  what to grade: your lib/ (default), the reference, or a folder
                             holding a submission's attention.ts / tensors.ts (or a lib/ with them)
   --submissions DIR         grade every subfolder of DIR (one per student); one CSV row each
+  --out DIR                 with --submissions: write DIR/gradebook.csv, DIR/summary.txt and
+                            .html, and DIR/<student>/results.json (Gradescope) + feedback.txt,
+                            each as soon as that student is graded; a re-run skips students
+                            whose files are unchanged (see --force)
+  --parallel N              students graded at once in a batch (default 2)
+  --force                   regrade every student even when up to date
   --format text|markdown    report format on stdout (default text)
   --json FILE               write Gradescope's results.json
   --csv FILE                write a CSV: header, then one row per submission
-  --extra-tests DIR         also run the checks in DIR/*.checks.ts
+  --extra-tests DIR         also run the checks in DIR/*.checks.ts: hidden tests (their feedback
+                            never shows inputs or details)
+  --hidden-visibility V     Gradescope visibility of the hidden tests: hidden, after_due_date,
+                            after_published (default) or visible
   --timeout MS              time limit of each graded test (default 10000)
   --max-time MS             hard limit for a whole grading run (default: from the number of tests)
   --jobs N                  grading worker processes (default: one per core)
   --isolate                 a new worker process for every exercise (slower)
+  --sandbox / --no-sandbox  run the submission's code in a locked-down process of its own
+                            (default: on for --impl DIR and --submissions, off for lib and
+                            solutions; see README, "The sandbox")
   --no-typecheck            skip the type check of the submission's files
   --keep                    keep the staging folder out/grading/<run>/
   --verbose                 copy vitest's own output to stderr
@@ -46,14 +60,19 @@ interface Options {
   ids: string[];
   impl: string;
   submissions?: string;
+  out?: string;
+  parallel: number;
+  force: boolean;
   format: "text" | "markdown";
   json?: string;
   csv?: string;
   extraTests?: string;
+  hiddenVisibility: Visibility;
   timeoutMs: number;
   maxTimeMs?: number;
   jobs?: number;
   isolate: boolean;
+  sandbox?: boolean;
   typecheck: boolean;
   keep: boolean;
   verbose: boolean;
@@ -67,7 +86,7 @@ function userPath(p: string): string {
 
 /** Parses the command line (flags as `--flag value` or `--flag=value`); throws UsageError. */
 export function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { ids: [], impl: "lib", format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, verbose: false, help: false };
+  const o: Options = { ids: [], impl: "lib", parallel: 2, force: false, hiddenVisibility: "after_published", format: "text", timeoutMs: 10_000, isolate: false, typecheck: true, keep: false, verbose: false, help: false };
   const args = [...argv];
   const value = (flag: string, inline: string | undefined): string => {
     const v = inline ?? args.shift();
@@ -85,6 +104,9 @@ export function parseArgs(argv: readonly string[]): Options {
     switch (flag) {
       case "--impl": o.impl = value(flag, inline); break;
       case "--submissions": o.submissions = value(flag, inline); break;
+      case "--out": o.out = value(flag, inline); break;
+      case "--parallel": o.parallel = positiveInt(flag, value(flag, inline), "students"); break;
+      case "--force": o.force = true; break;
       case "--format": {
         const f = value(flag, inline);
         if (f !== "text" && f !== "markdown") throw new UsageError(`--format must be text or markdown, got "${f}"`);
@@ -94,10 +116,18 @@ export function parseArgs(argv: readonly string[]): Options {
       case "--json": o.json = value(flag, inline); break;
       case "--csv": o.csv = value(flag, inline); break;
       case "--extra-tests": o.extraTests = value(flag, inline); break;
+      case "--hidden-visibility": {
+        const v = value(flag, inline);
+        if (!(VISIBILITIES as readonly string[]).includes(v)) throw new UsageError(`--hidden-visibility must be one of ${VISIBILITIES.join(", ")}, got "${v}"`);
+        o.hiddenVisibility = v as Visibility;
+        break;
+      }
       case "--timeout": o.timeoutMs = positiveInt(flag, value(flag, inline)); break;
       case "--max-time": o.maxTimeMs = positiveInt(flag, value(flag, inline)); break;
       case "--jobs": o.jobs = positiveInt(flag, value(flag, inline), "worker processes"); break;
       case "--isolate": o.isolate = true; break;
+      case "--sandbox": o.sandbox = true; break;
+      case "--no-sandbox": o.sandbox = false; break;
       case "--no-typecheck": o.typecheck = false; break;
       case "--keep": o.keep = true; break;
       case "--verbose": o.verbose = true; break;
@@ -157,7 +187,10 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
   const checks = (ex: ExerciseInfo): readonly Check[] => [...checksFor(ex.id), ...extra.filter((c) => c.exercise === ex.id)];
   const runDir = newRunDir();
   try {
-    const staged = stageImpl(implArg === "lib" || implArg === "solutions" ? implArg : userPath(implArg), runDir);
+    const builtIn = implArg === "lib" || implArg === "solutions";
+    const staged = stageImpl(builtIn ? implArg : userPath(implArg), runDir);
+    const sandboxed = o.sandbox ?? !builtIn;
+    if (sandboxed) stageRunner(runDir);
     const ok = (m: string) => staged.modules.find((s) => s.module === m)?.status === "ok";
     const runnable = exercises.filter((ex) => ok(ex.module));
     const nTests = exercises.reduce((n, ex) => n + checks(ex).length, 0);
@@ -169,7 +202,7 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
     const resultsFile = path.join(staged.resultsDir, "worker.jsonl");
     // Composite exercises first: they take longest, so the pool's makespan is shortest.
     const order = [...runnable].sort((a, b) => (b.uses?.length ?? 0) - (a.uses?.length ?? 0));
-    const jobs: Job[] = order.map((ex) => ({ exercise: ex.id, implDir: staged.implDir, guardDir: staged.guardDir, resultsFile, timeoutMs: o.timeoutMs, extraDir }));
+    const jobs: Job[] = order.map((ex) => ({ exercise: ex.id, implDir: staged.implDir, guardDir: staged.guardDir, resultsFile, timeoutMs: o.timeoutMs, extraDir, sandboxRunDir: sandboxed ? runDir : undefined }));
     let pool: PoolRun | undefined;
     if (jobs.length > 0) {
       pool = await runPool(jobs, {
@@ -195,6 +228,7 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
       maxTimeMs,
       jobLimitMs: (ex) => jobLimit(checks(ex).length, o.timeoutMs),
       typeErrors: await typeErrors,
+      flags: raw.filter((l) => l.src === "flags").map((l) => ({ exercise: String(l.exercise), flags: Array.isArray(l.flags) ? l.flags.map(String) : [] })),
       sanitize,
     });
   } finally {
@@ -208,8 +242,77 @@ function writeFile(file: string, text: string): void {
   fs.writeFileSync(abs, text);
 }
 
+/** The hidden tests' names and contents (a changed hidden test regrades everyone). */
+function extraTestsKey(dir: string): string {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".checks.ts"))
+    .sort()
+    .map((f) => `${f}\0${fs.readFileSync(path.join(dir, f), "utf8")}`)
+    .join("\0");
+}
+
+/**
+ * Grades the students of a batch, `o.parallel` at a time (each with its share of the worker
+ * processes), printing each report in id order and writing --out files as each one finishes.
+ * Resolves to whether any student could not be graded.
+ */
+async function gradeBatch(jobs: { name: string; impl: string; shown: string }[], exercises: ExerciseInfo[], o: Options, done: { name: string; report: GradeReport }[]): Promise<boolean> {
+  const outDir = o.out ? userPath(o.out) : undefined;
+  const optionsKey = JSON.stringify([exercises.map((e) => e.id), o.timeoutMs, o.extraTests ? extraTestsKey(userPath(o.extraTests)) : "", o.sandbox, o.hiddenVisibility]);
+  const parallel = Math.max(1, Math.min(o.parallel, jobs.length));
+  const workers = o.jobs ?? Math.max(1, Math.floor(defaultWorkers() / parallel));
+  const results = new Map<string, GradeReport>();
+  const tty = process.stderr.isTTY === true;
+  let failed = false;
+  let finished = 0;
+  let printed = 0;
+  const printReady = () => {
+    // Reports go to stdout in id order whatever order they finish in.
+    while (printed < jobs.length && results.has(jobs[printed].name)) {
+      const job = jobs[printed++];
+      const report = results.get(job.name);
+      if (report) process.stdout.write(o.format === "markdown" ? `## ${job.name}\n\n${formatMarkdown(report)}\n` : `=== ${job.name} ===\n${formatText(report)}\n`);
+    }
+  };
+  const queue = [...jobs];
+  const one = async (): Promise<void> => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const t0 = Date.now();
+      const stamp = outDir ? gradingStamp(job.impl, optionsKey) : "";
+      let report = outDir && !o.force ? upToDate(outDir, job.name, stamp) : undefined;
+      const skipped = report !== undefined;
+      try {
+        report ??= await gradeOne(job.impl, job.shown, exercises, { ...o, jobs: workers });
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`grade: could not grade ${job.shown}: ${(e as Error).stack ?? e}\n`);
+      }
+      finished++;
+      if (report) {
+        results.set(job.name, report);
+        done.push({ name: job.name, report });
+        if (outDir) {
+          if (!skipped) writeStudent(outDir, { name: job.name, report }, stamp, (Date.now() - t0) / 1000, o.hiddenVisibility);
+          writeClassFiles(outDir, done, exercises);
+        }
+      } else {
+        results.set(job.name, undefined as unknown as GradeReport);
+      }
+      const flagged = done.filter((d) => d.report.flags.length > 0).length;
+      const line = progress(finished, jobs.length, flagged, `${job.name}${skipped ? " (up to date)" : ""}`);
+      process.stderr.write(tty ? `\r${line}${finished === jobs.length ? "\n" : ""}` : `${line}\n`);
+      printReady();
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, one));
+  done.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return failed;
+}
+
 /** Runs the CLI; resolves to the exit status (0 graded, 1 grader failure, 2 usage error). */
 export async function main(argv: readonly string[]): Promise<number> {
+  const started = Date.now();
   let o: Options;
   let exercises: ExerciseInfo[];
   try {
@@ -240,22 +343,30 @@ export async function main(argv: readonly string[]): Promise<number> {
         .map((name) => ({ name, impl: path.join(userPath(o.submissions as string), name), shown: name }))
     : [{ name: o.impl === "lib" || o.impl === "solutions" ? o.impl : path.basename(path.resolve(userPath(o.impl))), impl: o.impl, shown: describeImpl(o.impl) }];
 
+  if (o.out && !o.submissions) {
+    process.stderr.write(`grade: --out needs --submissions\n\n${USAGE}`);
+    return 2;
+  }
   const done: { name: string; report: GradeReport }[] = [];
   let failed = false;
-  for (const job of jobs) {
-    try {
-      const report = await gradeOne(job.impl, job.shown, exercises, o);
-      done.push({ name: job.name, report });
-      if (o.submissions) process.stdout.write(o.format === "markdown" ? `## ${job.name}\n\n` : `=== ${job.name} ===\n`);
-      process.stdout.write(o.format === "markdown" ? formatMarkdown(report) : formatText(report));
-      if (o.submissions) process.stdout.write("\n");
-    } catch (e) {
-      failed = true;
-      process.stderr.write(`grade: could not grade ${job.shown}: ${(e as Error).stack ?? e}\n`);
+  if (o.submissions) {
+    failed = await gradeBatch(jobs, exercises, o, done);
+  } else {
+    for (const job of jobs) {
+      try {
+        const report = await gradeOne(job.impl, job.shown, exercises, o);
+        done.push({ name: job.name, report });
+        process.stdout.write(o.format === "markdown" ? formatMarkdown(report) : formatText(report));
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`grade: could not grade ${job.shown}: ${(e as Error).stack ?? e}\n`);
+      }
     }
   }
   if (o.json) {
-    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...toGradescope(d.report) })) } : done[0] ? toGradescope(done[0].report) : {};
+    const gs = (r: GradeReport) => toGradescope(r, { hiddenVisibility: o.hiddenVisibility });
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...gs(d.report) })) } : done[0] ? { ...gs(done[0].report), execution_time: seconds } : {};
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));

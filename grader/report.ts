@@ -27,6 +27,16 @@ export interface TestReport {
   note?: string;
   /** True when the same whole-file problem was already reported for an earlier test of the exercise. */
   repeated?: boolean;
+  /** A tutor's hidden test (--extra-tests): its feedback never shows its inputs or the student's output. */
+  hidden?: boolean;
+}
+
+/** What a failed hidden test says, whatever went wrong (its inputs and the student's error text stay private). */
+export const HIDDEN_FEEDBACK = "failed (a hidden test: its inputs and details are not shown)";
+
+/** Hidden tests are the extra checks (their names start with "extra: "). */
+export function isHiddenTest(name: string): boolean {
+  return name.startsWith("extra: ");
 }
 
 /** One problem (or note) and the tests (1-based numbers within the exercise) that share it. */
@@ -54,6 +64,8 @@ export interface GradeReport {
   max: number;
   /** Notes about the whole submission (type errors). */
   notes: string[];
+  /** What a tutor should look at: what the sandbox saw the submission try (denied reads, patched built-ins, restarts). */
+  flags: string[];
 }
 
 /** Problems that concern the whole file: print them once per exercise, not on every test. */
@@ -72,6 +84,8 @@ export interface AssembleInput {
   maxTimeMs: number;
   jobLimitMs: (ex: ExerciseInfo) => number;
   typeErrors?: TypeErrors;
+  /** What the sandbox noted, per exercise. */
+  flags?: readonly { exercise: string; flags: readonly string[] }[];
   /** Rewrites machine-specific paths out of feedback (deterministic, path-free messages). */
   sanitize: (text: string) => string;
 }
@@ -116,6 +130,12 @@ export function assembleReport(input: AssembleInput): GradeReport {
         return { ...base, score: 0, passed: false, kind, feedback: mod.feedback, problem: mod.feedback };
       }
       const line = input.lines.find((l) => l.exercise === info.id && l.name === check.name);
+      if (isHiddenTest(check.name)) {
+        const passed = line?.passed === true;
+        return passed
+          ? { ...base, score: check.points, passed: true, hidden: true }
+          : { ...base, score: 0, passed: false, kind: line?.kind ?? "crashed", feedback: HIDDEN_FEEDBACK, problem: HIDDEN_FEEDBACK, hidden: true };
+      }
       if (line) {
         const s = (x: string | undefined) => (x === undefined ? undefined : input.sanitize(x));
         return line.passed
@@ -157,6 +177,9 @@ export function assembleReport(input: AssembleInput): GradeReport {
     score: exercises.reduce((s, e) => s + e.score, 0),
     max: exercises.reduce((s, e) => s + e.max, 0),
     notes,
+    flags: (input.flags ?? [])
+      .filter((f) => input.exercises.some((e) => e.id === f.exercise))
+      .flatMap((f) => f.flags.map((text) => `exercise ${f.exercise}: ${input.sanitize(text)}`)),
   };
 }
 
@@ -206,6 +229,7 @@ export function formatText(r: GradeReport): string {
     lines.push("");
   }
   for (const n of r.notes) lines.push(`Note: ${n}`, "");
+  for (const f of r.flags) lines.push(`Flagged: ${f}`, "");
   lines.push(`Total: ${r.score}/${r.max}`);
   return `${lines.join("\n")}\n`;
 }
@@ -244,14 +268,19 @@ export function formatMarkdown(r: GradeReport): string {
     }
   }
   for (const n of r.notes) lines.push(`**Note:** ${mdText(n)}`, "");
+  for (const f of r.flags) lines.push(`**Flagged:** ${mdText(f)}`, "");
   lines.push(`**Total: ${r.score}/${r.max}**`);
   return `${lines.join("\n")}\n`;
 }
 
 /** Gradescope's results.json: each test carries its own whole feedback (or its note). */
-export function toGradescope(r: GradeReport): Record<string, unknown> {
+export type Visibility = "hidden" | "after_due_date" | "after_published" | "visible";
+export const VISIBILITIES: readonly Visibility[] = ["hidden", "after_due_date", "after_published", "visible"];
+
+export function toGradescope(r: GradeReport, opts: { hiddenVisibility?: Visibility } = {}): Record<string, unknown> {
   const tests = r.exercises.flatMap((ex) =>
     ex.tests.map((t, i) => ({
+      ...(t.hidden ? { visibility: opts.hiddenVisibility ?? "after_published" } : {}),
       name: `${ex.info.id} ${ex.info.fn}: ${t.name}`,
       number: `${ex.info.id}.${i + 1}`,
       score: t.score,
@@ -272,11 +301,12 @@ function csvField(s: string | number): string {
 
 /** CSV: a header row, then one row per report (submission, one column per exercise, total). */
 export function toCsv(reports: readonly { name: string; report: GradeReport }[], exercises: readonly ExerciseInfo[]): string {
-  const header = ["submission", ...exercises.map((e) => e.id), "total"];
+  const header = ["submission", ...exercises.map((e) => e.id), "total", "flags"];
   const rows = reports.map(({ name, report }) => [
     name,
     ...exercises.map((e) => report.exercises.find((x) => x.info.id === e.id)?.score ?? 0),
     report.score,
+    report.flags.join("; "),
   ]);
   return `${[header, ...rows].map((row) => row.map(csvField).join(",")).join("\n")}\n`;
 }

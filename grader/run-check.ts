@@ -12,7 +12,13 @@ import { isNotImplemented } from "./builders";
 import type { DiagnosisContext } from "./diagnose";
 import { withSwaps } from "./swap";
 import type { Check, CheckContext, CheckOutcome } from "./types";
-import { errorMessage, errorName, guardModule, isStudentError, isWatchdogTimeout, restoreEngine, snapshotEngine } from "./watchdog";
+import { guardRemote, remoteOf } from "./sandbox/client";
+import { errorMessage, errorName, guardModule as guardInProcess, isStudentError, isWatchdogTimeout, restoreEngine, snapshotEngine } from "./watchdog";
+
+/** The student's module behind the watchdog (in process) or bound to the check's deadline (in the sandbox). */
+function guardModule<M>(mod: M, deadline: number, limitMs: number): M {
+  return remoteOf(mod) ? guardRemote(mod, deadline, limitMs) : guardInProcess(mod, deadline, limitMs);
+}
 
 /** State shared by the checks of one exercise in one grading run. */
 export interface ExerciseRun {

@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EXERCISE_MODULES, EXERCISES } from "../lib/support/exercises";
 import { solutionImports } from "./module-hooks";
-import { LIB_DIR, SOLUTIONS_DIR, STAGE_ROOT } from "./paths";
+import { isInside, LIB_DIR, SOLUTIONS_DIR, STAGE_ROOT } from "./paths";
 import { cached, compileCached, OPTIONS, typescript } from "./register";
 import { instrumentSource } from "./swap";
 
@@ -86,6 +86,16 @@ export function submissionSourceDir(dir: string): string {
   return dir;
 }
 
+/** A submission file that is a symbolic link, or whose real path is the kit's reference (a linked folder). */
+function isLinkOrReference(file: string): boolean {
+  try {
+    if (fs.lstatSync(file).isSymbolicLink()) return true;
+    return isInside(fs.realpathSync(file), fs.realpathSync(SOLUTIONS_DIR));
+  } catch {
+    return false; // does not exist: reported as missing
+  }
+}
+
 function functionsOf(module: string): string[] {
   return EXERCISES.filter((e) => e.module === module).map((e) => e.fn);
 }
@@ -106,6 +116,9 @@ export function stageImpl(impl: string, runDir: string): StagedRun {
   if (!fs.existsSync(path.join(srcDir, "support"))) fs.symlinkSync(path.join(LIB_DIR, "support"), path.join(srcDir, "support"), "dir");
   const modules: ModuleState[] = EXERCISE_MODULES.map((module): ModuleState => {
     const src = path.join(sourceDir, `${module}.ts`);
+    if (!reference && isLinkOrReference(src)) {
+      return { module, status: "forbidden", feedback: `not graded: lib/${module}.ts is a symbolic link (or lies inside the kit's solutions/); submit the file itself` };
+    }
     if (!fs.existsSync(src)) {
       return { module, status: "missing", feedback: `missing file: the submission has no ${module}.ts (lib/${module}.ts, with ${functionsOf(module).join(", ")})` };
     }

@@ -45,6 +45,11 @@ export async function withSwaps<T>(fns: Readonly<Record<string, AnyFn>>, f: () =
   }
 }
 
+/** The swaps in force right now, by function name (the sandbox forwards them to the student's process). */
+export function currentSwaps(): Record<string, AnyFn> {
+  return Object.fromEntries(table());
+}
+
 const LOOKUP = `globalThis[Symbol.for(${JSON.stringify(KEY)})]?.get`;
 
 /**

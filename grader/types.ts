@@ -11,6 +11,9 @@ export type TensorsModule = typeof import("../solutions/tensors");
 export type AttentionModule = typeof import("../solutions/attention");
 export type MultiheadModule = typeof import("../solutions/multihead");
 export type BlocksModule = typeof import("../solutions/blocks");
+export type GptModule = typeof import("../solutions/gpt");
+export type VitModule = typeof import("../solutions/vit");
+export type BertModule = typeof import("../solutions/bert");
 
 /**
  * What a check is about. Cause finding only blames a building block that fails a check of the

@@ -21,6 +21,7 @@ import { loadExtraChecks } from "./extra";
 import { guardAgainstSolutions } from "./module-hooks";
 import { SOLUTIONS_DIR } from "./paths";
 import { gradeExercise } from "./run-check";
+import { describeNotes, Sandbox } from "./sandbox/client";
 import type { Check, CheckOutcome, ResultLine } from "./types";
 import { callWithTimeout, errorMessage, isWatchdogTimeout } from "./watchdog";
 
@@ -36,6 +37,8 @@ export interface Job {
   timeoutMs: number;
   /** Folder of *.checks.ts files with extra (hidden) checks. */
   extraDir?: string;
+  /** Run the submission's code in a sandbox process (sandbox/client.ts) staged in this run folder, not in this worker. */
+  sandboxRunDir?: string;
 }
 
 export type ToWorker = { type: "grade"; job: Job };
@@ -48,7 +51,7 @@ export function gradedChecks(id: string, extraDir?: string): readonly Check[] {
 }
 
 /** Appends one line (O_APPEND writes this small are atomic, so parallel workers can share a file). */
-export function record(file: string, line: ResultLine | { src: "started"; exercise: string }): void {
+export function record(file: string, line: ResultLine | { src: "started"; exercise: string } | { src: "flags"; exercise: string; flags: string[] }): void {
   fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
@@ -107,9 +110,59 @@ export function causeContext(implDir: string, refs: Record<string, Record<string
   };
 }
 
+/** Grades one job with the submission's code in a sandbox process of its own. */
+async function gradeInSandbox(job: Job & { sandboxRunDir: string }, refs: Record<string, Record<string, unknown>>, write: (check: Check, outcome: CheckOutcome) => void): Promise<void> {
+  const ex = findExercise(job.exercise);
+  const checks = gradedChecks(ex.id, job.extraDir);
+  const shown = `lib/${ex.module}.ts`;
+  const sb = new Sandbox({ runDir: job.sandboxRunDir });
+  const fail = (kind: CheckOutcome["kind"], problem: string) => {
+    for (const check of checks) write(check, { passed: false, kind, feedback: problem, problem });
+  };
+  try {
+    try {
+      sb.start();
+    } catch (e) {
+      // The grader's fault, not the submission's: say so in the feedback and on the tutor's terminal.
+      process.stderr.write(`grading worker: the sandbox could not start: ${(e as Error).message}\n`);
+      fail("grader-error", "the grader's sandbox could not start on this machine (the tutor has the details); this test was not run");
+      return;
+    }
+    let loaded: ReturnType<Sandbox["load"]>;
+    try {
+      loaded = sb.load(ex.module, job.timeoutMs);
+    } catch (e) {
+      fail("load-error", `could not load ${shown}: ${(e as Error).message}`);
+      return;
+    }
+    if (!loaded.ok) {
+      if (loaded.timeout) fail("load-error", `loading ${shown} did not finish within ${job.timeoutMs} ms: is there an infinite loop at the top level of the file (outside any function)?`);
+      else fail("load-error", `could not load ${shown}: ${collapse(errorMessage(loaded.error))}`);
+      return;
+    }
+    await gradeExercise(ex.id, loaded.module, refs[ex.module], {
+      timeoutMs: job.timeoutMs,
+      checks,
+      causes: { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() },
+      onOutcome: write,
+    });
+  } finally {
+    sb.stop();
+    const flags = describeNotes(sb.notes);
+    if (sb.restarts > 0) flags.push(`its process died during grading and was restarted ${sb.restarts} time(s) (${sb.lastCrash ?? "a crash"})`);
+    if (flags.length > 0) record(job.resultsFile, { src: "flags", exercise: ex.id, flags });
+  }
+}
+
 /** Grades one job, writing a line per test to its results file. */
 export async function gradeJob(job: Job, refs: Record<string, Record<string, unknown>>): Promise<void> {
   const ex = findExercise(job.exercise);
+  if (job.sandboxRunDir) {
+    record(job.resultsFile, { src: "started", exercise: ex.id });
+    const sandboxed = { ...job, sandboxRunDir: job.sandboxRunDir };
+    await gradeInSandbox(sandboxed, refs, (check, outcome) => record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome }));
+    return;
+  }
   const checks = gradedChecks(ex.id, job.extraDir);
   // From here on, a dead worker is the submission's doing (the CLI tells the two apart by this line).
   record(job.resultsFile, { src: "started", exercise: ex.id });

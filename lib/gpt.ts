@@ -67,8 +67,10 @@ export function sampleNext(logits: tf.Tensor, opts: SampleOptions = {}): number[
  * needed. Returns the logits and the new cache (t + 1 positions); the input cache is not changed.
  * Its logits must equal position t of gptForward on the whole sequence.
  * Hints: embed(table, ids) from ./support/train looks rows up; params.config has d, V and the
- * context. Bad input: a token outside the vocabulary, a cache of another batch size or layer
- * count, or a cache that already fills the context: an Error.
+ * context; checkDecodeStep and cacheLength in ./support/models/gpt check the arguments and count
+ * the cached positions. (Its decodeStepFast does the whole step on the fast path: the grader
+ * notices a decodeStepWithCache that runs it.) Bad input: a token outside the vocabulary, a cache
+ * of another batch size or layer count, or a cache that already fills the context: an Error.
  */
 export function decodeStepWithCache(params: GptParams, token: readonly number[], cache: KVCache | null): DecodeStepResult {
   return todo("5.3");
@@ -82,6 +84,9 @@ export function decodeStepWithCache(params: GptParams, token: readonly number[],
  * There is no cross-attention: a decoder-only model is a stack of self-attention blocks whose
  * mask hides the future. Use YOUR encoderLayer, layerNorm and causalMask; embed(table, ids) from
  * ./support/train looks rows up (tf.gather works too, but cannot be trained on wasm).
+ * The support code's fast path (gptForwardFast in ./support/models/gpt) computes the same logits;
+ * the grader notices a gptForward that runs it and gives such a submission no marks: this
+ * exercise is the composition itself. (checkGptIds from there is fine for the input checks.)
  * Bad input (ids not int32 [B, T], longer than the context, ids outside the vocabulary): an Error.
  */
 export function gptForward(params: GptParams, ids: tf.Tensor): tf.Tensor {

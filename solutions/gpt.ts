@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireInt, requireTensor, within } from "../lib/support/checks";
-import { cacheLength, checkDecodeStep, gptForwardFrom } from "../lib/support/models/gpt";
+import { cacheLength, checkDecodeStep, checkGptIds } from "../lib/support/models/gpt";
 import { seededRandom } from "../lib/support/random";
 import { embed } from "../lib/support/train";
 import { causalMask, scaledDotProductAttention } from "./attention";
@@ -198,11 +198,23 @@ export function decodeStepWithCache(params: GptParams, token: readonly number[],
  *   x = encoderLayer(layer, x, causalMask(T)).output, layer after layer
  *   logits = layerNorm(x, finalNorm)·head.w + head.b           [B, T, V]
  * There is no cross-attention: a decoder-only model is a stack of self-attention blocks whose
- * mask hides the future. The composition is written out once, in lib/support/models/gpt.ts
- * (gptForwardFrom, which takes the building blocks as arguments); the reference hands it the
- * reference blocks. Bad input (ids not int32 [B, T], longer than the context, ids outside the
- * vocabulary): a LabInputError.
+ * mask hides the future. Bad input (ids not int32 [B, T], longer than the context, ids outside
+ * the vocabulary): a LabInputError.
  */
 export function gptForward(params: GptParams, ids: tf.Tensor): tf.Tensor {
-  return gptForwardFrom({ encoderLayer, layerNorm, causalMask }, params, ids, "gptForward");
+  const fn = "gptForward";
+  checkGptIds(fn, params, ids);
+  const [b, t] = ids.shape as number[];
+  const { d, vocabSize } = params.config;
+  return tf.tidy(() => {
+    const positions = tf.slice(params.positionEmbedding, [0, 0], [t, d]); // [T, d]: rows 0 … T−1
+    let x = tf.add(embed(params.tokenEmbedding, ids), positions); // [B, T, d]
+    const mask = causalMask(t); // [T, T]: position i sees positions 0 … i
+    params.layers.forEach((layer, i) => {
+      x = within(fn, `params.layers[${i}]`, () => encoderLayer(layer, x, mask).output); // [B, T, d]
+    });
+    const h = within(fn, "params.finalNorm", () => layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta)); // [B, T, d]
+    const logits = tf.add(tf.matMul(tf.reshape(h, [b * t, d]), params.head.w), params.head.b); // [B·T, V]
+    return tf.reshape(logits, [b, t, vocabSize]); // [B, T, V]
+  });
 }

@@ -10,20 +10,14 @@ wh [h, 3h] with PyTorch's r | z | n gate order), by name as in lib/support/model
 import json
 import math
 import resource
-import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+from peer_io import load_weights, serve
 
 torch.set_num_threads(1)
 PAD = 0
-
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
 
 
 def sinusoidal(n, d):
@@ -133,56 +127,49 @@ def loss_of(model, batch):
 
 def main():
     state = {}
-    for line in sys.stdin:
-        msg = json.loads(line)
-        try:
-            if msg["cmd"] == "load":
-                flat = np.fromfile(msg["weights"], dtype=np.float32)
-                tensors, off = {}, 0
-                for e in msg["manifest"]:
-                    n = int(np.prod(e["shape"]))
-                    tensors[e["name"]] = flat[off:off + n].reshape(e["shape"]).copy()
-                    off += n
-                with open(msg["batches"]) as f:
-                    raw = json.load(f)
-                batches = [tuple(torch.tensor(b[k], dtype=torch.int64) for k in ("src", "tgtIn", "tgtOut")) for b in raw]
-                state = {"msg": msg, "tensors": tensors, "batches": batches, "cursor": 0}
-                state["model"] = build(msg["kind"], msg["config"], tensors)
-                state["opt"] = torch.optim.AdamW(state["model"].parameters(), lr=msg["learningRate"], weight_decay=msg["weightDecay"])
-                reply({"parameters": sum(t.numel() for t in state["model"].parameters()), "torch": torch.__version__, "threads": torch.get_num_threads()})
-            elif msg["cmd"] == "check":
-                # Loss at the injected weights, then the losses of `steps` AdamW steps from them.
-                m = state["msg"]
-                model = build(m["kind"], m["config"], state["tensors"])
-                opt = torch.optim.AdamW(model.parameters(), lr=m["learningRate"], weight_decay=m["weightDecay"])
-                with torch.no_grad():
-                    loss0 = loss_of(model, state["batches"][0]).item()
-                losses = []
-                for s in range(msg["steps"]):
-                    opt.zero_grad(set_to_none=True)
-                    l = loss_of(model, state["batches"][s % len(state["batches"])])
-                    l.backward()
-                    opt.step()
-                    losses.append(l.item())
-                reply({"loss0": loss0, "losses": losses})
-            elif msg["cmd"] == "time":
-                model, opt, batches = state["model"], state["opt"], state["batches"]
-                walls = []
-                c0 = time.process_time()
-                for _ in range(msg["steps"]):
-                    t0 = time.perf_counter()
-                    opt.zero_grad(set_to_none=True)
-                    l = loss_of(model, batches[state["cursor"] % len(batches)])
-                    l.backward()
-                    opt.step()
-                    l.item()
-                    walls.append((time.perf_counter() - t0) * 1000)
-                    state["cursor"] += 1
-                reply({"wall_ms": walls, "cpu_ms": (time.process_time() - c0) * 1000, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
-            else:
-                reply({"error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # report, keep serving
-            reply({"error": f"{type(e).__name__}: {e}"})
+
+    def load(msg):
+        tensors = load_weights(msg["weights"], msg["manifest"])
+        with open(msg["batches"]) as f:
+            raw = json.load(f)
+        batches = [tuple(torch.tensor(b[k], dtype=torch.int64) for k in ("src", "tgtIn", "tgtOut")) for b in raw]
+        state.update({"msg": msg, "tensors": tensors, "batches": batches, "cursor": 0})
+        state["model"] = build(msg["kind"], msg["config"], tensors)
+        state["opt"] = torch.optim.AdamW(state["model"].parameters(), lr=msg["learningRate"], weight_decay=msg["weightDecay"])
+        return {"parameters": sum(t.numel() for t in state["model"].parameters()), "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+    def check(msg):
+        # Loss at the injected weights, then the losses of `steps` AdamW steps from them.
+        m = state["msg"]
+        model = build(m["kind"], m["config"], state["tensors"])
+        opt = torch.optim.AdamW(model.parameters(), lr=m["learningRate"], weight_decay=m["weightDecay"])
+        with torch.no_grad():
+            loss0 = loss_of(model, state["batches"][0]).item()
+        losses = []
+        for s in range(msg["steps"]):
+            opt.zero_grad(set_to_none=True)
+            l = loss_of(model, state["batches"][s % len(state["batches"])])
+            l.backward()
+            opt.step()
+            losses.append(l.item())
+        return {"loss0": loss0, "losses": losses}
+
+    def timed(msg):
+        model, opt, batches = state["model"], state["opt"], state["batches"]
+        walls = []
+        c0 = time.process_time()
+        for _ in range(msg["steps"]):
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            l = loss_of(model, batches[state["cursor"] % len(batches)])
+            l.backward()
+            opt.step()
+            l.item()
+            walls.append((time.perf_counter() - t0) * 1000)
+            state["cursor"] += 1
+        return {"wall_ms": walls, "cpu_ms": (time.process_time() - c0) * 1000, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+    serve({"load": load, "check": check, "time": timed})
 
 
 if __name__ == "__main__":

@@ -4,44 +4,16 @@ with torch.optim.AdamW on one CPU thread. Speaks JSON lines on stdin/stdout (see
 Layout of the injected weights (as in the course): y = x @ W + b with W [d_in, d_out]. Queries,
 keys and values are computed with one fused [d, 3d] product, as GPT implementations do.
 """
-import json
 import math
 import resource
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from peer_io import load_weights, serve
 
 torch.set_num_threads(1)
-
-
-def reply(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-def load_weights(path, manifest):
-    """The injected weights: one float32 file, tensors in manifest order, by name."""
-    flat = np.fromfile(path, dtype=np.float32)
-    tensors, off = {}, 0
-    for e in manifest:
-        n = int(np.prod(e["shape"]))
-        tensors[e["name"]] = flat[off:off + n].reshape(e["shape"]).copy()
-        off += n
-    return tensors
-
-
-def serve(handlers):
-    """Answers JSON-line requests on stdin: handlers[msg["cmd"]](msg) returns the reply; errors are replied, not raised."""
-    for line in sys.stdin:
-        msg = json.loads(line)
-        try:
-            handler = handlers.get(msg["cmd"])
-            reply(handler(msg) if handler else {"error": f"unknown command {msg['cmd']}"})
-        except Exception as e:  # report, keep serving
-            reply({"error": f"{type(e).__name__}: {e}"})
 
 
 class Gpt:

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gpt_step import Gpt, load_weights, serve
+from gpt_step import Gpt
+from peer_io import load_weights, serve
 
 torch.set_num_threads(1)
 PAD = 0

@@ -142,3 +142,43 @@ export function loadCheckpoint(task: string, named: readonly NamedVariable[], op
   }
   return meta;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Experiment results: checkpoints/<name>.json without weights, for figures a notebook shows from
+// a run that is too long for its default mode (made by `npm run train -- <name>`).
+
+export interface ResultsFile<R = unknown> {
+  format: 1;
+  experiment: string;
+  /** What made it: "npm run train -- vit-data-size". */
+  command: string;
+  created: string;
+  /** CPU seconds the whole run took on the machine that made it. */
+  seconds: number;
+  tfjs: string;
+  results: R;
+}
+
+/** Writes checkpoints/<name>.json holding `results` and how they were made. */
+export function saveResults<R>(name: string, results: R, meta: { command: string; seconds: number }, dir = checkpointDir()): string {
+  const out = files(name, dir).json;
+  const full: ResultsFile<R> = { format: 1, experiment: name, command: meta.command, created: new Date().toISOString(), seconds: meta.seconds, tfjs: tf.version.tfjs, results };
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(full, null, 1) + "\n");
+  return out;
+}
+
+/** Reads checkpoints/<name>.json written by saveResults; a missing or broken file names the rebuild command. */
+export function loadResults<R>(name: string, dir = checkpointDir()): ResultsFile<R> {
+  const f = files(name, dir).json;
+  const shown = path.relative(projectRoot(), f);
+  if (!fs.existsSync(f)) throw new Error(`results "${name}": ${shown} is missing; ${rebuild(name)}`);
+  let r: ResultsFile<R>;
+  try {
+    r = JSON.parse(fs.readFileSync(f, "utf8")) as ResultsFile<R>;
+  } catch (e) {
+    throw new Error(`results "${name}": ${shown} is not valid JSON (${(e as Error).message}); ${rebuild(name)}`);
+  }
+  if (r.format !== 1 || r.experiment !== name || r.results === undefined) throw new Error(`results "${name}": ${shown} is not a format-1 results file of "${name}"; ${rebuild(name)}`);
+  return r;
+}

@@ -12,7 +12,16 @@
  * text/html (or text/plain).
  */
 import * as path from "path";
-import * as tslab from "tslab";
+import type * as Tslab from "tslab";
+
+/**
+ * tslab, loaded on first display: importing it loads the TypeScript compiler (~10 MB), which
+ * the grader, the scripts and the tests that import a model never need.
+ */
+function tslabModule(): typeof Tslab {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("tslab") as typeof Tslab;
+}
 
 /** MIME type → data (strings, or JSON objects for application/*+json types). */
 export type MimeBundle = Record<string, unknown>;
@@ -21,7 +30,7 @@ type Writer = (msg: { data: MimeBundle; metadata: Record<string, unknown>; trans
 
 function tslabJupyterModule(): { lastWriteDisplayData?: Writer | null } | undefined {
   for (const mod of Object.values(require.cache)) {
-    if (mod && mod.exports === tslab) {
+    if (mod && mod.exports === tslabModule()) {
       return require.cache[path.join(path.dirname(mod.filename), "jupyter.js")]?.exports;
     }
   }
@@ -38,7 +47,7 @@ export function canDisplayBundles(): boolean {
   return currentWriter() !== undefined;
 }
 
-function send(data: MimeBundle, displayId: string | undefined, update: boolean, fallback: tslab.Display): void {
+function send(data: MimeBundle, displayId: string | undefined, update: boolean, fallback: Tslab.Display): void {
   const writer = currentWriter();
   if (writer) {
     writer({ data, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
@@ -50,7 +59,7 @@ function send(data: MimeBundle, displayId: string | undefined, update: boolean, 
 
 /** Shows a MIME bundle as one output of the running cell. */
 export function displayBundle(data: MimeBundle): void {
-  send(data, undefined, false, tslab.display);
+  send(data, undefined, false, tslabModule().display);
 }
 
 /** An output that later calls replace in place (e.g. a training curve that grows). */
@@ -64,10 +73,10 @@ let handles = 0;
 export function newDisplayHandle(): DisplayHandle {
   const id = `lab-${process.pid}-${Date.now().toString(36)}-${++handles}`;
   let shown = false;
-  let fallback: tslab.Display | undefined;
+  let fallback: Tslab.Display | undefined;
   return {
     update(data: MimeBundle): void {
-      send(data, id, shown, (fallback ??= tslab.newDisplay()));
+      send(data, id, shown, (fallback ??= tslabModule().newDisplay()));
       shown = true;
     },
   };

@@ -36,10 +36,22 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "3.2", fn: "feedForward", title: "Position-wise feed-forward network", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 10 },
   { id: "3.3", fn: "encoderLayer", title: "Encoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 20, uses: ["2.3", "3.1", "3.2"] },
   { id: "3.4", fn: "decoderLayer", title: "Decoder layer", module: "blocks", notebook: "notebooks/03-encoder-decoder.ipynb", points: 25, uses: ["2.3", "3.1", "3.2"] },
+  { id: "4.1", fn: "mlmMask", title: "Masking for masked language modelling (80/10/10)", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 25 },
+  { id: "4.2", fn: "clsPool", title: "[CLS] pooling", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 6 },
+  { id: "4.3", fn: "classifierHead", title: "Classification head", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 10 },
+  { id: "4.4", fn: "encoderForward", title: "Encoder stack (embeddings, your encoder layers, final norm)", module: "bert", notebook: "notebooks/04-bert-spam.ipynb", points: 20, uses: ["3.1", "3.3"] },
+  { id: "5.1", fn: "nextTokenLoss", title: "Next-token loss with padding ignored", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
+  { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
+  { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30, uses: ["1.2", "2.1", "2.2", "3.1", "3.2"] },
+  { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15, uses: ["1.3", "3.1", "3.3"] },
   { id: "6.1", fn: "greedyDecode", title: "Greedy decoding", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 15 },
   { id: "6.2", fn: "beamSearch", title: "Beam search with length normalisation", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 30 },
   { id: "6.3", fn: "editDistance", title: "Edit distance", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
   { id: "6.4", fn: "phonemeErrorRate", title: "Phoneme error rate", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10, uses: ["6.3"] },
+  { id: "7.1", fn: "extractPatches", title: "Cut images into patches", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 15 },
+  { id: "7.2", fn: "patchEmbed", title: "Patch embedding", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
+  { id: "7.3", fn: "prependClsAndPositions", title: "[CLS] token and position embeddings", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
+  { id: "7.4", fn: "vitForward", title: "Vision Transformer forward pass", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 20, uses: ["3.1", "3.3", "7.1", "7.2", "7.3"] },
 ];
 
 /**
@@ -49,10 +61,6 @@ export const EXERCISES: readonly ExerciseInfo[] = [
  * stubs' errors already name the notebook and the file, like every other stub's.
  */
 export const UPCOMING_EXERCISES: readonly ExerciseInfo[] = [
-  { id: "5.1", fn: "nextTokenLoss", title: "Next-token loss with padding ignored", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
-  { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
-  { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30 },
-  { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15 },
 ];
 
 /** Modules that hold exercises (lib/<module>.ts and solutions/<module>.ts). */

@@ -148,8 +148,11 @@ export function heatmap(z: Matrix, o: HeatmapOptions = {}): Figure {
 export function lines(series: readonly Series[], o: LineOptions = {}): Figure {
   if (series.length === 0) throw new Error("lines: give at least one series");
   const layout = baseLayout(o);
-  layout.xaxis = { ...(layout.xaxis as object), type: o.logX ? "log" : "linear" };
-  layout.yaxis = { ...(layout.yaxis as object), type: o.logY ? "log" : "linear" };
+  // Log axes: labels at 1, 2 and 5 of each decade ("D2"); plotly's default labels every digit,
+  // which crowds short ranges with small 3, 4, 6, 7, 8, 9 labels.
+  const logAxis = { type: "log", dtick: "D2" };
+  layout.xaxis = { ...(layout.xaxis as object), ...(o.logX ? logAxis : { type: "linear" }) };
+  layout.yaxis = { ...(layout.yaxis as object), ...(o.logY ? logAxis : { type: "linear" }) };
   const data = series.map((s, i) => {
     const y = Array.from(s.y, clean);
     const x = s.x ? Array.from(s.x, clean) : y.map((_, j) => j);
@@ -167,25 +170,39 @@ export function heatmapGrid(
   if (panels.length === 0) throw new Error("heatmapGrid: give at least one panel");
   const cols = Math.min(o.cols ?? 4, panels.length);
   const nRows = Math.ceil(panels.length / cols);
-  const base = baseLayout({ ...o, height: o.height ?? 260 * nRows + 40 });
+  const height = o.height ?? 260 * nRows + 40;
+  const base = baseLayout({ ...o, height });
   const panelTitles = panels.some((p) => p.title);
+  const matrices = panels.map((p) => toMatrix("heatmapGrid", p.z));
+  // Panels of one shape share their axes' meaning: tick labels on the outer panels only (bottom
+  // row, left column). Between panels they would collide with the next panel's title or spill
+  // over its neighbour; panels of different shapes keep their own ticks and get wider gaps.
+  const sameShape = matrices.every((m) => m.length === matrices[0].length && m[0].length === matrices[0][0].length);
+  const top = (o.title ? 50 : 20) + (panelTitles ? 25 : 0);
+  // Gaps in pixels (a title line is about 20 px, a row of tick labels about 22), turned into
+  // plotly's fractions of one cell's height / width.
+  const gapY = (panelTitles ? 26 : 6) + (sameShape ? 0 : 24);
+  const gapX = sameShape ? 14 : 40;
+  const cellH = (height - top - 60 - gapY * (nRows - 1)) / nRows;
+  const cellW = ((o.width ?? 900) - 70 - 30 - 100 - gapX * (cols - 1)) / cols; // 100 px: the colour bar
   const layout: Record<string, unknown> = {
     ...base,
     // Room above the first row for its panel titles.
-    margin: { ...(base.margin as object), t: (o.title ? 50 : 20) + (panelTitles ? 25 : 0) },
-    grid: { rows: nRows, columns: cols, pattern: "independent", xgap: 0.08, ygap: 0.18 },
+    margin: { ...(base.margin as object), t: top },
+    grid: { rows: nRows, columns: cols, pattern: "independent", xgap: Math.min(0.5, gapX / Math.max(cellW, 1)), ygap: Math.min(0.6, gapY / Math.max(cellH, 1)) },
     annotations: [] as unknown[],
   };
   const data = panels.map((p, i) => {
-    const rows = toMatrix("heatmapGrid", p.z);
+    const rows = matrices[i];
     const suffix = i === 0 ? "" : String(i + 1);
     // Axis titles on the outer panels only (left column, bottom row): between panels they overlap.
-    const xTitle = i + cols >= panels.length ? o.xTitle ?? "" : "";
+    const bottomRow = i + cols >= panels.length;
+    const xTitle = bottomRow ? o.xTitle ?? "" : "";
     const yTitle = i % cols === 0 ? o.yTitle ?? "" : "";
-    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle }, automargin: true, exponentformat: "power" };
+    layout[`xaxis${suffix}`] = { type: o.x ? "category" : undefined, title: { text: xTitle }, automargin: true, showticklabels: !sameShape || bottomRow, exponentformat: "power" };
     // Row labels (e.g. words) are shared: drawn once, left of the first column. On inner panels
     // they would spill into the gap and over the neighbouring panel.
-    const yLabels = o.y === undefined || i % cols === 0;
+    const yLabels = i % cols === 0 || (o.y === undefined && !sameShape);
     layout[`yaxis${suffix}`] = { type: o.y ? "category" : undefined, autorange: "reversed", title: { text: yTitle }, automargin: true, showticklabels: yLabels, exponentformat: "power" };
     if (p.title) {
       (layout.annotations as unknown[]).push({

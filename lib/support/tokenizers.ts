@@ -507,37 +507,70 @@ export interface EncodeBatchOptions {
   prefix?: readonly number[];
   /** Ids after the tokens, e.g. [SEP_ID] or [EOS_ID]; kept when the tokens are cut. */
   suffix?: readonly number[];
+  /**
+   * How many of a cut text's LAST tokens to keep (default 0: keep only its start). A cut text
+   * keeps its first room − keepTail tokens, then its last keepTail, where room = contextLength −
+   * prefix − suffix: the end of an e-mail (signatures, list footers, unsubscribe lines) says a lot.
+   */
+  keepTail?: number;
 }
 
 export interface EncodedBatch extends PaddedBatch {
   /** Tokens of each text before truncation (specials not counted). */
   tokenCounts: number[];
-  /** Indices of the texts whose tokens were cut to fit (their first tokens kept). */
+  /** Indices of the texts whose tokens were cut to fit (their first tokens kept, and their last keepTail). */
   truncatedRows: number[];
 }
 
 /**
  * Encodes texts into one padded [texts.length, contextLength] batch: prefix + tokens + suffix,
- * the tokens cut to the first contextLength - prefix - suffix when too long (counted in
- * `truncated` and listed in `truncatedRows`), [PAD] after. An empty text gives prefix + suffix.
+ * the tokens cut to contextLength - prefix - suffix when too long (the first ones, and the last
+ * `keepTail`; counted in `truncated` and listed in `truncatedRows`), [PAD] after. An empty text
+ * gives prefix + suffix.
  */
 export function encodeBatch(tok: Tokenizer, texts: readonly string[], opts: EncodeBatchOptions): EncodedBatch {
   const fn = "encodeBatch";
   if (!Array.isArray(texts)) throw new LabInputError(`${fn}: argument "texts" must be an array of strings, got ${describeValue(texts)}`);
+  checkFraming(fn, opts);
+  const tokens = texts.map((t, i) => {
+    if (typeof t !== "string") throw new LabInputError(`${fn}: texts[${i}] must be a string, got ${describeValue(t)}`);
+    return tok.encode(t);
+  });
+  return frameBatch(tokens, opts);
+}
+
+function checkFraming(fn: string, opts: EncodeBatchOptions): number {
+  const specials = (opts.prefix?.length ?? 0) + (opts.suffix?.length ?? 0);
+  const room = opts.contextLength - specials;
+  if (!Number.isInteger(opts.contextLength) || room < 1) {
+    throw new LabInputError(`${fn}: option "contextLength" must be an integer larger than prefix + suffix (${specials}), got ${opts.contextLength}`);
+  }
+  const tail = opts.keepTail ?? 0;
+  if (!Number.isInteger(tail) || tail < 0 || tail > room) {
+    throw new LabInputError(`${fn}: option "keepTail" must be an integer in [0, ${room}] (the room for tokens), got ${describeValue(opts.keepTail)}`);
+  }
+  return room;
+}
+
+/**
+ * encodeBatch for texts already encoded (token id lists, e.g. cached): the same framing, cutting,
+ * padding and counting.
+ */
+export function frameBatch(tokenLists: readonly (readonly number[])[], opts: EncodeBatchOptions): EncodedBatch {
+  const fn = "frameBatch";
+  if (!Array.isArray(tokenLists)) throw new LabInputError(`${fn}: argument "tokenLists" must be an array of id arrays, got ${describeValue(tokenLists)}`);
+  const room = checkFraming(fn, opts);
   const prefix = opts.prefix ?? [];
   const suffix = opts.suffix ?? [];
-  const room = opts.contextLength - prefix.length - suffix.length;
-  if (!Number.isInteger(opts.contextLength) || room < 1) {
-    throw new LabInputError(`${fn}: option "contextLength" must be an integer larger than prefix + suffix (${prefix.length + suffix.length}), got ${opts.contextLength}`);
-  }
+  const tail = opts.keepTail ?? 0;
   const tokenCounts: number[] = [];
   const truncatedRows: number[] = [];
-  const rows = texts.map((t, i) => {
-    if (typeof t !== "string") throw new LabInputError(`${fn}: texts[${i}] must be a string, got ${describeValue(t)}`);
-    const ids = tok.encode(t);
+  const rows = tokenLists.map((ids, i) => {
+    if (!Array.isArray(ids)) throw new LabInputError(`${fn}: tokenLists[${i}] must be an array of ids, got ${describeValue(ids)}`);
     tokenCounts.push(ids.length);
-    if (ids.length > room) truncatedRows.push(i);
-    return [...prefix, ...ids.slice(0, room), ...suffix];
+    if (ids.length <= room) return [...prefix, ...ids, ...suffix];
+    truncatedRows.push(i);
+    return [...prefix, ...ids.slice(0, room - tail), ...ids.slice(ids.length - tail), ...suffix];
   });
   const batch = padBatch(rows, { padId: PAD_ID, length: opts.contextLength });
   return { ...batch, truncated: truncatedRows.length, tokenCounts, truncatedRows };

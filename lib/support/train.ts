@@ -69,6 +69,21 @@ export function accuracy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex?: nu
   });
 }
 
+/**
+ * A learning-rate schedule for trainLoop: a linear warm-up from peak/warmup to `peak` over the
+ * first `warmup` steps, then a cosine decay to 0 at step `total`.
+ */
+export function warmupCosine(peak: number, warmup: number, total: number): (step: number) => number {
+  if (!(peak > 0) || !Number.isInteger(warmup) || warmup < 0 || !Number.isInteger(total) || total <= warmup) {
+    throw new LabInputError(`warmupCosine: need peak > 0 and integers 0 <= warmup < total, got peak ${peak}, warmup ${warmup}, total ${total}`);
+  }
+  return (step) => {
+    if (step <= warmup) return (peak * step) / warmup;
+    const t = Math.min(1, (step - warmup) / (total - warmup));
+    return 0.5 * peak * (1 + Math.cos(Math.PI * t));
+  };
+}
+
 export interface TrainOptions {
   /** Most steps to take. */
   steps: number;

@@ -96,6 +96,140 @@ export interface DecoderLayerResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// bert.ts
+
+/**
+ * The label of a position that is not scored: mlmMask puts it wherever nothing was masked, and
+ * the losses skip it (PyTorch's default ignore_index).
+ */
+export const IGNORE_INDEX = -100;
+
+/** Options of mlmMask. */
+export interface MlmMaskOptions {
+  /** The id that replaces a masked token ([MASK]). */
+  maskId: number;
+  /** Every id lies in [0, vocabSize). */
+  vocabSize: number;
+  /** Fraction of the eligible positions to choose (default 0.15). */
+  rate?: number;
+  /** A positive integer: the same seed gives the same choice on every run. */
+  seed: number;
+  /**
+   * Ids that are never chosen and never drawn as a random replacement: [PAD], [CLS], [SEP],
+   * [MASK] … (the tokenizers' SPECIAL_IDS). Must include the padding id.
+   */
+  specialIds: readonly number[];
+}
+
+/** What mlmMask returns: both int32, the shape of its ids. */
+export interface MlmMaskResult {
+  /** The corrupted ids the model reads. */
+  inputs: tf.Tensor;
+  /** The original id at every chosen position, IGNORE_INDEX everywhere else. */
+  labels: tf.Tensor;
+}
+
+/** A dense layer's weights: y = x·w + b, w [d_in, d_out], b [d_out]. */
+export interface DenseParams {
+  w: tf.Tensor;
+  b: tf.Tensor;
+}
+
+/**
+ * BERT's classification head on the pooled [CLS] vector (d wide, C classes):
+ * logits = tanh(pooled·pooler.w + pooler.b)·output.w + output.b.
+ */
+export interface ClassifierHeadParams {
+  /** w [d, d], b [d]: BERT's "pooler". */
+  pooler: DenseParams;
+  /** w [d, C], b [C]. */
+  output: DenseParams;
+}
+
+/** The weights of an encoder-only Transformer (model width d, vocabulary V, up to `context` positions). */
+export interface EncoderParams {
+  /** [V, d]: one learned vector per token id. */
+  tokenEmbedding: tf.Tensor;
+  /** [context, d]: one learned vector per position (row t is added at position t). */
+  positionEmbedding: tf.Tensor;
+  /** The stack of pre-norm encoder layers (notebook 03's encoderLayer). */
+  layers: EncoderLayerParams[];
+  /** The layer norm after the last layer (a pre-norm stack ends without one otherwise). */
+  finalNorm: LayerNormParams;
+}
+
+/** What encoderForward returns. */
+export interface EncoderResult {
+  /** [B, T, d]: one vector per position, after the final layer norm. */
+  output: tf.Tensor;
+  /** One [B, h, T, T] tensor per layer: each head's self-attention weights. */
+  weights: tf.Tensor[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// gpt.ts
+
+/** The shapes of a decoder-only (GPT-style) model. */
+export interface GptConfig {
+  vocabSize: number;
+  /** Longest sequence the model reads (the length of its position table). */
+  context: number;
+  /** Model width. */
+  d: number;
+  numHeads: number;
+  /** Hidden width of the feed-forward networks. */
+  dff: number;
+  numLayers: number;
+}
+
+/**
+ * A GPT's weights: token and learned position embeddings, a stack of pre-norm blocks (encoder
+ * layers, run under a causal mask), a final layer norm and the output layer.
+ */
+export interface GptParams {
+  config: GptConfig;
+  /** [V, d] */
+  tokenEmbedding: tf.Tensor;
+  /** [context, d]: row p is added to the token at position p. */
+  positionEmbedding: tf.Tensor;
+  layers: EncoderLayerParams[];
+  finalNorm: LayerNormParams;
+  /** Output layer: logits = LN(x)·w + b, w [d, V], b [V]. */
+  head: { w: tf.Tensor; b: tf.Tensor };
+}
+
+/** How sampleNext turns logits into a token. */
+export interface SampleOptions {
+  /** Divides the logits before the softmax (default 1); 0 means greedy (arg-max). */
+  temperature?: number;
+  /** Sample only among the k most likely tokens (an integer in [1, V]; default: all V). */
+  topK?: number;
+  /** Non-zero integer seed of seededRandom (lib/support/random.ts); required when temperature > 0. */
+  seed?: number;
+}
+
+/** The keys and values of one layer for every position decoded so far. */
+export interface LayerKV {
+  /** [B, h, t, dh]: the keys of positions 0 … t−1, split into heads (as splitHeads returns them). */
+  k: tf.Tensor;
+  /** [B, h, t, dh]: their values. */
+  v: tf.Tensor;
+}
+
+/** What decodeStepWithCache carries from one step to the next: one LayerKV per layer. */
+export interface KVCache {
+  layers: LayerKV[];
+}
+
+/** What decodeStepWithCache returns. */
+export interface DecodeStepResult {
+  /** [B, V]: the next-token logits after this step's token. */
+  logits: tf.Tensor;
+  /** The cache with this step's keys and values appended (t + 1 positions). */
+  cache: KVCache;
+}
+
+// ---------------------------------------------------------------------------------------------
 // decoding.ts
 
 /** One token of a sequence: a phoneme string ("HH") or a token id (12). */
@@ -178,64 +312,41 @@ export interface BeamSearchResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// gpt.ts
+// vit.ts
 
-/** The shapes of a decoder-only (GPT-style) model. */
-export interface GptConfig {
-  vocabSize: number;
-  /** Longest sequence the model reads (the length of its position table). */
-  context: number;
-  /** Model width. */
-  d: number;
-  numHeads: number;
-  /** Hidden width of the feed-forward networks. */
-  dff: number;
-  numLayers: number;
+/** The patch embedding: one linear map applied to every flattened patch. */
+export interface PatchEmbedParams {
+  /** [p·p·C, d] */
+  w: tf.Tensor;
+  /** [d] */
+  b: tf.Tensor;
 }
 
-/**
- * A GPT's weights: token and learned position embeddings, a stack of pre-norm blocks (encoder
- * layers, run under a causal mask), a final layer norm and the output layer.
- */
-export interface GptParams {
-  config: GptConfig;
-  /** [V, d] */
-  tokenEmbedding: tf.Tensor;
-  /** [context, d]: row p is added to the token at position p. */
-  positionEmbedding: tf.Tensor;
+/** The learned [CLS] token and the learned position embeddings. */
+export interface ClsPositionParams {
+  /** [d]: the [CLS] token's embedding, the same for every image. */
+  cls: tf.Tensor;
+  /** [N + 1, d]: row 0 belongs to [CLS], row i to patch i (i = 1 … N). */
+  positions: tf.Tensor;
+}
+
+/** Injected weights of a Vision Transformer classifier (a ClsPositionParams with the rest). */
+export interface VitParams extends ClsPositionParams {
+  /** p: images are cut into p×p patches (p divides the image height and width). */
+  patchSize: number;
+  patchEmbed: PatchEmbedParams;
+  /** The pre-norm encoder layers of notebook 03. */
   layers: EncoderLayerParams[];
+  /** Applied to the [CLS] position after the last layer. */
   finalNorm: LayerNormParams;
-  /** Output layer: logits = LN(x)·w + b, w [d, V], b [V]. */
+  /** The classifier: logits = LN(x_cls)·w + b, w [d, numClasses], b [numClasses]. */
   head: { w: tf.Tensor; b: tf.Tensor };
 }
 
-/** How sampleNext turns logits into a token. */
-export interface SampleOptions {
-  /** Divides the logits before the softmax (default 1); 0 means greedy (arg-max). */
-  temperature?: number;
-  /** Sample only among the k most likely tokens (an integer in [1, V]; default: all V). */
-  topK?: number;
-  /** Non-zero integer seed of seededRandom (lib/support/random.ts); required when temperature > 0. */
-  seed?: number;
-}
-
-/** The keys and values of one layer for every position decoded so far. */
-export interface LayerKV {
-  /** [B, h, t, dh]: the keys of positions 0 … t−1, split into heads (as splitHeads returns them). */
-  k: tf.Tensor;
-  /** [B, h, t, dh]: their values. */
-  v: tf.Tensor;
-}
-
-/** What decodeStepWithCache carries from one step to the next: one LayerKV per layer. */
-export interface KVCache {
-  layers: LayerKV[];
-}
-
-/** What decodeStepWithCache returns. */
-export interface DecodeStepResult {
-  /** [B, V]: the next-token logits after this step's token. */
+/** What vitForward returns. */
+export interface VitResult {
+  /** [B, numClasses] */
   logits: tf.Tensor;
-  /** The cache with this step's keys and values appended (t + 1 positions). */
-  cache: KVCache;
+  /** One [B, h, N + 1, N + 1] per layer: each head's self-attention weights (position 0 is [CLS]). */
+  attention: tf.Tensor[];
 }

@@ -59,6 +59,13 @@ function main() {
     );
     process.exit(1);
   }
+  // Jupyter starts the kernel as its child. If the server dies without shutting the kernel down
+  // (killed, crashed, a test run cut short), the kernel would live on with nobody to talk to:
+  // exit when the parent is gone.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 2000).unref();
   require(path.join(root, "scripts", "kernel", "kernel.js")).start({
     connectionFile,
     root,

@@ -1,8 +1,11 @@
-/** Comparison helpers shared by the project's agreement tests. */
-import type * as tf from "@tensorflow/tfjs";
+/** Comparison helpers shared by the project's tests. */
+import * as tf from "@tensorflow/tfjs";
 import { expect } from "vitest";
 
-/** max |a − b| / (1 + max |b|): a relative error that does not blow up near zero (shapes must match, values be finite). */
+/**
+ * max |a − b| / (1 + max |b|): a relative error that does not blow up near zero. The shapes must
+ * agree and every value of `a` must be finite.
+ */
 export function relErr(a: tf.Tensor, b: tf.Tensor): number {
   expect(a.shape).toEqual(b.shape);
   const x = a.dataSync();

@@ -43,7 +43,7 @@ describe("the committed kernels", () => {
       const m = new WebAssembly.Module(Buffer.from(b64, "base64"));
       expect(WebAssembly.Module.imports(m)).toEqual([{ module: "env", name: "memory", kind: "memory" }]);
       expect(WebAssembly.Module.exports(m).map((e) => e.name).sort()).toEqual(
-        ["adam_step", "attn_softmax", "column_sum", "copy_f32", "cross_entropy", "embedding_backward", "embedding_forward",
+        ["adam_step", "attention_forward", "column_sum", "copy_f32", "cross_entropy", "embedding_backward", "embedding_forward",
           "gru_backward", "gru_forward", "layernorm_backward", "layernorm_forward", "matmul", "relu_backward", "softmax_backward"].sort(),
       );
     });
@@ -66,8 +66,8 @@ describe("the committed kernels", () => {
       const p = (floats: number) => 4 * floats;
       e.matmul(p(inA), p(inB), o(0), 13, 11, 9, 2, 1, 117, 0, 9, 1, 99, 0, 11, 1, 143, 0, 11, 1, 0, 3, 0);
       e.matmul(p(inA), p(inB), o(1), 13, 11, 9, 1, 1, 0, 0, 1, 13, 0, 0, 1, 9, 0, 0, 11, 1, p(inC), 0, o(7));
-      e.attn_softmax(o(0), 2, 1, 13, 11, 1, 0, 0);
       e.softmax_backward(p(inA), o(0), 26, 11);
+      e.attention_forward(p(inA), p(inB), p(inC), o(0), o(1), 2, 2, 13, 11, 6, 160, 12, 140, 12, 150, 12, 13 * 12, 12, 0.4, 1, -2, p(inA), o(7));
       e.layernorm_forward(p(inA), p(inB), p(inC), o(2), o(3), o(3) + 400, 50, 24, 1e-5);
       e.layernorm_backward(p(inA), p(inB), p(inC), p(inA), p(inB), o(4), o(5), o(5) + 400, 50, 24);
       e.column_sum(p(inA), o(6), 33, 7, 9);

@@ -10,11 +10,12 @@ import { setupBackend } from "../../lib/support/backend";
 import { AdamW } from "../../lib/support/fast/adam";
 import { decoderLayer, encoderLayer, selfAttentionLayer } from "../../lib/support/fast/layers";
 import { crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
-import { createGpt, disposeGpt, GptConfig, gptForwardFast, gptForwardFrom, gptVariables, namedGptVariables } from "../../lib/support/models/gpt";
+import { createGpt, disposeGpt, GptConfig, gptForwardFast, gptVariables, namedGptVariables } from "../../lib/support/models/gpt";
 import { disposeParams, newDecoderLayer, newEncoderLayer, SeedSequence, variablesOf } from "../../lib/support/models/params";
 import { crossEntropy } from "../../lib/support/train";
 import { causalMask, paddingMask } from "../../solutions/attention";
 import * as ref from "../../solutions/blocks";
+import { gptForward } from "../../solutions/gpt";
 import { multiHeadAttention } from "../../solutions/multihead";
 
 beforeAll(async () => {
@@ -98,7 +99,7 @@ describe("fast layers equal the reference layers on the same parameters", () => 
   });
 });
 
-describe("GPT: fast path vs the reference blocks", () => {
+describe("GPT: fast path vs the reference gptForward (exercise 5.4, from the reference blocks)", () => {
   const config: GptConfig = { vocabSize: 23, context: 12, d: 32, numHeads: 4, dff: 64, numLayers: 2 };
   const ids = () => tf.randomUniform([4, 11], 0, 23, "int32", 9);
 
@@ -107,12 +108,11 @@ describe("GPT: fast path vs the reference blocks", () => {
     jitter(params, 300);
     const input = ids();
     const targets = tf.randomUniform([4, 11], 0, 23, "int32", 10);
-    const blocks = { encoderLayer: ref.encoderLayer, layerNorm: ref.layerNorm, causalMask };
     tf.tidy(() => {
-      expect(relErr(gptForwardFast(params, input), gptForwardFrom(blocks, params, input))).toBeLessThan(1e-5);
+      expect(relErr(gptForwardFast(params, input), gptForward(params, input))).toBeLessThan(1e-5);
       const vars = gptVariables(params);
       const f = tf.variableGrads(() => fastCrossEntropy(gptForwardFast(params, input), targets), vars);
-      const r = tf.variableGrads(() => crossEntropy(gptForwardFrom(blocks, params, input), targets), vars);
+      const r = tf.variableGrads(() => crossEntropy(gptForward(params, input), targets), vars);
       expect(Math.abs(f.value.dataSync()[0] - r.value.dataSync()[0])).toBeLessThan(1e-5);
       for (const v of vars) expect(relErr(f.grads[v.name], r.grads[v.name]), v.name).toBeLessThan(1e-5);
     });
@@ -123,14 +123,13 @@ describe("GPT: fast path vs the reference blocks", () => {
   it("same parameters after several AdamW steps, on the fast path and on the plain one", async () => {
     const input = ids();
     const targets = tf.randomUniform([4, 11], 0, 23, "int32", 12);
-    const blocks = { encoderLayer: ref.encoderLayer, layerNorm: ref.layerNorm, causalMask };
     const a = createGpt(config, 13);
     const b = createGpt(config, 13);
     const optA = new AdamW(gptVariables(a), { learningRate: 3e-3 });
     const optB = new AdamW(gptVariables(b), { learningRate: 3e-3 });
     for (let s = 0; s < 5; s++) {
       optA.step(() => fastCrossEntropy(gptForwardFast(a, input), targets));
-      optB.step(() => crossEntropy(gptForwardFrom(blocks, b, input), targets));
+      optB.step(() => crossEntropy(gptForward(b, input), targets));
     }
     // optB's update ran on wasm through the same kernel; compare with the tfjs-ops fallback too.
     await setupBackend("cpu", { quiet: true });
@@ -138,7 +137,7 @@ describe("GPT: fast path vs the reference blocks", () => {
     const input2 = tf.tensor(input.arraySync() as number[][], undefined, "int32");
     const targets2 = tf.tensor(targets.arraySync() as number[][], undefined, "int32");
     const optC = new AdamW(gptVariables(c), { learningRate: 3e-3 });
-    for (let s = 0; s < 5; s++) optC.step(() => crossEntropy(gptForwardFrom(blocks, c, input2), targets2));
+    for (let s = 0; s < 5; s++) optC.step(() => crossEntropy(gptForward(c, input2), targets2));
     const onCpu = gptVariables(c).map((v) => Float32Array.from(v.dataSync()));
     optC.dispose();
     disposeGpt(c);

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { relErr } from "./compare";
 import { setupBackend } from "../../lib/support/backend";
-import { crossAttention, crossEntropy, embedding, layerNorm, linear, linearParts, matMul, plain, selfAttention } from "../../lib/support/fast/ops";
+import { conv2d, crossAttention, crossEntropy, embedding, layerNorm, linear, linearParts, matMul, plain, selfAttention } from "../../lib/support/fast/ops";
 import { AdamW } from "../../lib/support/fast/adam";
 
 beforeAll(async () => {
@@ -133,6 +133,29 @@ describe("fast ops agree with plain tfjs on wasm", () => {
     tf.dispose([q, kv, keyValid]);
   });
 
+  it("attention over several blocks of 64 queries (T, keys and head size not multiples of 8; causal blocks skip keys)", () => {
+    const [b, t, d, h] = [2, 150, 40, 4];
+    const qkv = randn([b, t, 3 * d], 15);
+    const keyValid = tf.tidy(() => tf.cast(tf.less(tf.tile(tf.range(0, t).expandDims(0), [b, 1]), tf.tensor2d([[t], [97]])), "float32"));
+    for (const opts of [{}, { causal: true }, { causal: true, keyValid }]) {
+      tf.tidy(() => {
+        const [q, k, v] = tf.split(qkv, 3, 2);
+        const fast = selfAttention(qkv, h, opts);
+        const ref = plain.attention(q, k, v, h, opts);
+        expect(relErr(fast.output, ref.output)).toBeLessThan(1e-5);
+        expect(relErr(fast.weights, ref.weights)).toBeLessThan(1e-5);
+      });
+    }
+    // more keys than queries, causal aligned at the end: queries 0..69 see keys 0..63+i
+    const q2 = randn([b, 70, d], 16);
+    const kv2 = randn([b, 133, 2 * d], 17);
+    tf.tidy(() => {
+      const [k, v] = tf.split(kv2, 2, 2);
+      expect(relErr(crossAttention(q2, kv2, h, { causal: true }).output, plain.attention(q2, k, v, h, { causal: true }).output)).toBeLessThan(1e-5);
+    });
+    tf.dispose([qkv, keyValid, q2, kv2]);
+  });
+
   it("embedding and crossEntropy (with ignored positions)", () => {
     const table = randn([29, 20], 13);
     const ids = tf.tensor2d([[1, 5, 28, 0], [7, 7, 7, 3]], undefined, "int32");
@@ -199,5 +222,56 @@ describe("fast ops: memory and repeat calls", () => {
     expect(tf.memory().numTensors - before).toBe(1); // just `second`
     expect(Array.from(second.dataSync())).toEqual(Array.from(first.dataSync()));
     tf.dispose([qkv, w, first, second]);
+  });
+});
+
+describe("fast conv2d (tfjs-wasm lacks the filter gradient of tf.conv2d)", () => {
+  /** Values and gradients w.r.t. x, w and bias through a fixed projection, as plain arrays. */
+  function valueAndGrads(conv: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor, x: number[], w: number[], b: number[], shapes: number[][], seed: number): Float32Array[] {
+    return tf.tidy(() => {
+      const inputs = [tf.tensor(x, shapes[0]), tf.tensor(w, shapes[1]), tf.tensor(b, shapes[2])];
+      const y = conv(inputs[0], inputs[1], inputs[2]);
+      const proj = tf.tensor(Array.from({ length: y.size }, (_, i) => Math.sin(i * 0.37 + seed)), y.shape);
+      const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(conv(a, c, d), proj)) as tf.Scalar)(inputs);
+      return [y, ...grads].map((t) => Float32Array.from(t.dataSync()));
+    });
+  }
+
+  it("equals tf.conv2d(x, w, 1, \"same\") + bias and its gradients (computed on the cpu backend, which has them)", async () => {
+    const cases: { x: number[]; w: number[] }[] = [
+      { x: [3, 9, 7, 5], w: [3, 3, 5, 4] },
+      { x: [2, 8, 8, 1], w: [5, 5, 1, 6] },
+      { x: [2, 4, 6, 3], w: [1, 1, 3, 2] },
+      { x: [1, 2, 3, 2], w: [3, 3, 2, 3] }, // the kernel is wider than the image is tall
+    ];
+    const data = cases.map((c, i) => {
+      const shapes = [c.x, c.w, [c.w[3]]];
+      return { shapes, values: shapes.map((s, j) => Array.from(tf.tidy(() => randn(s, 40 + 3 * i + j)).dataSync())) };
+    });
+    const onWasm = data.map((d, i) => valueAndGrads(conv2d, d.values[0], d.values[1], d.values[2], d.shapes, i));
+    await setupBackend("cpu", { quiet: true });
+    const ref = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same"), b);
+    const onCpu = data.map((d, i) => valueAndGrads(ref, d.values[0], d.values[1], d.values[2], d.shapes, i));
+    await setupBackend("wasm", { quiet: true });
+    onWasm.forEach((parts, i) => parts.forEach((got, j) => {
+      const want = onCpu[i][j];
+      const scale = 1 + Math.max(...Array.from(want, Math.abs));
+      const err = Math.max(...Array.from(got, (g, q) => Math.abs(g - want[q]))) / scale;
+      expect(got.length, `case ${i} part ${j}`).toBe(want.length);
+      expect(err, `case ${i}: ${["value", "dx", "dw", "dbias"][j]}`).toBeLessThan(1e-5);
+    }));
+  });
+
+  it("rejects even kernels and channel mismatches, and leaves no tensors behind", () => {
+    const x = randn([1, 5, 5, 2], 50);
+    expect(() => conv2d(x, tf.zeros([2, 2, 2, 3]))).toThrow(/fast\.conv2d: w \[2,2,2,3\] must be \[k, k, C, F\] with k odd/);
+    expect(() => conv2d(x, tf.zeros([3, 3, 4, 3]))).toThrow(/fast\.conv2d: x \[1,5,5,2\] must have C = 4 channels/);
+    const w = randn([3, 3, 2, 3], 51);
+    const run = () => tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(conv2d(a, b)) as tf.Scalar)([x, w]));
+    tf.dispose(run());
+    const before = tf.memory().numTensors;
+    tf.dispose(run());
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
   });
 });

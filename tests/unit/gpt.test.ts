@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
-import { crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
+import { fastPathCalls, crossEntropy as fastCrossEntropy } from "../../lib/support/fast/ops";
 import {
   cacheLength, createGpt, decodeStepFast, disposeGpt, type FastKVCache, generateCached, generateUncached, type GptConfig,
   gptAttentionFrom, gptForwardFast, type GptParams,
@@ -247,7 +247,7 @@ describe("gptForward (reference 5.4)", () => {
     const bad = tf.tensor2d([[5, 11]], undefined, "int32");
     expect(() => gptForward(p, bad)).toThrow(/gptForward: ids\[0\]\[1\] = 11 is not a token id/);
     // The attention weights of every layer: causal (nothing above the diagonal), rows sum to 1.
-    const weights = gptAttentionFrom({ encoderLayer, layerNorm, causalMask }, p, ids);
+    const weights = gptAttentionFrom({ encoderLayer, causalMask }, p, ids);
     expect(weights).toHaveLength(CONFIG.numLayers);
     tf.tidy(() => weights.forEach((w) => {
       expect(w.shape).toEqual([SEQS.length, CONFIG.numHeads, 8, 8]);
@@ -267,6 +267,30 @@ describe("gptForward (reference 5.4)", () => {
     tf.dispose(gptForward(p, ids));
     expect(tf.memory().numTensors).toBe(n);
     tf.dispose([ids, long, bad, floats]);
+    disposeGpt(p);
+  });
+
+  // The grader tells a forward pass built from the exercise functions from one that hands the work to the fast path.
+  it("runs no fast-path op (the reference exercises), while the fast path counts each of its ops", () => {
+    const p = model(12);
+    const ids = tf.tensor2d(SEQS, undefined, "int32");
+    const before = fastPathCalls();
+    tf.dispose(gptForward(p, ids));
+    const step = decodeStepWithCache(p, [5, 5, 5], null);
+    disposeCache(step.cache);
+    tf.dispose([step.logits, nextTokenLoss(gptForward(p, ids), ids, 0)]);
+    const flat = tf.zeros([2, 4]);
+    sampleNext(flat, { seed: 3 });
+    flat.dispose();
+    expect(fastPathCalls()).toBe(before);
+    tf.dispose(gptForwardFast(p, ids));
+    expect(fastPathCalls()).toBeGreaterThan(before + CONFIG.numLayers);
+    const mid = fastPathCalls();
+    const fastStep = decodeStepFast(p, [5, 5, 5], null);
+    disposeFast(fastStep.cache);
+    fastStep.logits.dispose();
+    expect(fastPathCalls()).toBeGreaterThan(mid);
+    ids.dispose();
     disposeGpt(p);
   });
 });

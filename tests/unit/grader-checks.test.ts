@@ -13,10 +13,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { closureOf, EXERCISES, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
+import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
 import * as decoding from "../../solutions/decoding";
+import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
+import * as vit from "../../solutions/vit";
 import { CHECKS, checksFor } from "../grading/checks";
 import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult, shorten } from "../../grader/compare";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
@@ -27,7 +30,7 @@ import { runCheck } from "../../grader/run-check";
 import { submissionSourceDir } from "../../grader/stage";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, decoding };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, decoding, vit };
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -52,8 +55,8 @@ describe("check tables", () => {
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
   });
 
-  it("adds up to 274 points over all exercises", () => {
-    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(274);
+  it("adds up to 470 points over all exercises", () => {
+    expect(EXERCISES.reduce((s, e) => s + checksFor(e.id).reduce((t, c) => t + c.points, 0), 0)).toBe(470);
   });
 
   it("has checks and misconceptions for exactly the exercises in EXERCISES", () => {
@@ -289,8 +292,8 @@ describe("report formats", () => {
     expect(gs.tests[3]).toMatchObject({ status: "passed", output: "credited: because" });
     expect(gs.output).toContain("TypeScript error");
     const csv = toCsv([{ name: 'odd, "name"', report }], [ex]).trim().split("\n");
-    expect(csv[0]).toBe("submission,1.3,total");
-    expect(csv[1]).toBe(`"odd, ""name""",${report.score},${report.score}`);
+    expect(csv[0]).toBe("submission,1.3,total,flags");
+    expect(csv[1]).toBe(`"odd, ""name""",${report.score},${report.score},`);
   });
 
   it("marks tests that never reported as stopped at the run's limit, an exercise's limit, or crashed", () => {

@@ -8,10 +8,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { EXERCISES, todo, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
+import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
 import * as decoding from "../../solutions/decoding";
+import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
+import * as vit from "../../solutions/vit";
 import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import * as fs from "fs";
@@ -23,7 +26,7 @@ import { exerciseRun, runCheck } from "../../grader/run-check";
 import type { CheckOutcome } from "../../grader/types";
 import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, decoding };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, decoding, vit };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;

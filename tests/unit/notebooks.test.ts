@@ -136,7 +136,10 @@ describe("exported pages, copied to another folder and opened offline", () => {
         drawn: document.querySelectorAll(".lab-plot.js-plotly-plot").length,
         heatmaps: document.querySelectorAll(".lab-plot g.hm").length,
         maths: document.querySelectorAll("mjx-container > svg").length,
-        rawTex: (document.body.innerText.match(/\$[^$\n]{1,40}\\[a-z]+/g) ?? []).slice(0, 3),
+        // TeX left as text in what is rendered as markdown (cells and outputs); code cells may hold "${x}\n".
+        rawTex: Array.from(document.querySelectorAll(".jp-RenderedMarkdown"))
+          .flatMap((el) => (el as HTMLElement).innerText.match(/\$[^$\n]{1,40}\\[a-z]+/g) ?? [])
+          .slice(0, 3),
       }));
       if (name.startsWith("01-")) {
         await page.evaluate(() => document.querySelectorAll(".lab-plot")[2]?.scrollIntoView());

@@ -39,6 +39,14 @@ describe("figure builders", () => {
     expect(fig.data.map((d) => d.showscale)).toEqual([true, false, false]);
     expect((fig.layout.yaxis3 as { autorange: string }).autorange).toBe("reversed");
     expect(fig.layout.grid).toMatchObject({ rows: 2, columns: 2 });
+    // One shape: tick labels on the outer panels only (they would run into the next row's titles).
+    const shown = (axis: string) => (fig.layout[axis] as { showticklabels: boolean }).showticklabels;
+    expect(["xaxis", "xaxis2", "xaxis3"].map(shown)).toEqual([false, true, true]); // panel 2 is the bottom of its column
+    expect(["yaxis", "yaxis2", "yaxis3"].map(shown)).toEqual([true, false, true]);
+    // Different shapes: every panel keeps its ticks, and the rows move further apart for them.
+    const mixed = heatmapGrid([{ z: [[1, 2]], title: "a" }, { z: [[1], [2]], title: "b" }, { z: [[3]], title: "c" }], { cols: 2 });
+    expect(["xaxis", "xaxis2", "yaxis2"].map((a) => (mixed.layout[a] as { showticklabels: boolean }).showticklabels)).toEqual([true, true, true]);
+    expect((mixed.layout.grid as { ygap: number }).ygap).toBeGreaterThan((fig.layout.grid as { ygap: number }).ygap);
   });
 });
 

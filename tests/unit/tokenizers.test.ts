@@ -8,6 +8,7 @@ import {
   BpeTokenizer,
   CLS_ID,
   encodeBatch,
+  frameBatch,
   EOS_ID,
   letterTokenizer,
   MASK_ID,
@@ -249,6 +250,25 @@ describe("encodeBatch", () => {
     expect(a.truncated).toBe(a.tokenCounts.filter((n) => n > 126).length);
     const names = encodeBatch(letterTokenizer(), ["emma", "al"], { contextLength: 7, prefix: [BOS_ID], suffix: [EOS_ID] });
     expect(Array.from(names.ids)).toEqual([5, 11, 19, 19, 7, 6, 0, 5, 7, 18, 6, 0, 0, 0]);
+  });
+
+  it("keeps a cut text's last keepTail tokens too; frameBatch frames pre-encoded texts the same way", () => {
+    const long = t.encode("word ".repeat(20) + "the very end");
+    const short = t.encode("hi");
+    const b = frameBatch([long, short], { contextLength: 10, prefix: [CLS_ID], suffix: [SEP_ID], keepTail: 3 });
+    expect(Array.from(b.ids.subarray(0, 10))).toEqual([CLS_ID, ...long.slice(0, 5), ...long.slice(-3), SEP_ID]);
+    expect(Array.from(b.ids.subarray(10, 20))).toEqual([CLS_ID, ...short, SEP_ID, ...Array(8 - short.length).fill(PAD_ID)]);
+    expect(b.truncated).toBe(1);
+    expect(b.truncatedRows).toEqual([0]);
+    expect(b.tokenCounts).toEqual([long.length, short.length]);
+    const texts = loadSpam().val.slice(0, 30).map((m) => m.text);
+    const opts = { contextLength: 64, prefix: [CLS_ID], suffix: [SEP_ID], keepTail: 20 };
+    expect(encodeBatch(t, texts, opts)).toEqual(frameBatch(texts.map((x) => t.encode(x)), opts));
+    const tailOnly = frameBatch([long], { contextLength: 6, keepTail: 6 });
+    expect(Array.from(tailOnly.ids)).toEqual(long.slice(-6));
+    expect(() => frameBatch([long], { contextLength: 6, keepTail: 7 })).toThrow('frameBatch: option "keepTail" must be an integer in [0, 6] (the room for tokens), got number 7');
+    expect(() => encodeBatch(t, ["a"], { contextLength: 6, keepTail: -1 })).toThrow('encodeBatch: option "keepTail" must be an integer in [0, 6]');
+    expect(() => frameBatch([[1, 2], "ab" as never], { contextLength: 6 })).toThrow("frameBatch: tokenLists[1] must be an array of ids");
   });
 
   it("rejects a context with no room for tokens and non-string texts", () => {

@@ -79,7 +79,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
           v128_t v = wasm_f32x4_mul(xs[2 * r + h], valpha);
           if (acc) v = wasm_f32x4_add(v, wasm_v128_load(c));
           if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j + 4 * h));
-          if (relu) v = wasm_f32x4_max(v, zero);
+          if (relu) v = wasm_f32x4_pmax(v, zero);
           wasm_v128_store(c, v);
         }
       }
@@ -101,7 +101,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
         v128_t v = wasm_f32x4_mul(xs[r], valpha);
         if (acc) v = wasm_f32x4_add(v, wasm_v128_load(cs[r]));
         if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-        if (relu) v = wasm_f32x4_max(v, zero);
+        if (relu) v = wasm_f32x4_pmax(v, zero);
         wasm_v128_store(cs[r], v);
       }
     }
@@ -137,7 +137,7 @@ static void mm_block(const f32 *A, i32 sam, i32 sak, const f32 *B, i32 sbk, f32 
       v128_t v = wasm_f32x4_mul(x, valpha);
       if (acc) v = wasm_f32x4_add(v, wasm_v128_load(c + j));
       if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
-      if (relu) v = wasm_f32x4_max(v, zero);
+      if (relu) v = wasm_f32x4_pmax(v, zero);
       wasm_v128_store(c + j, v);
     }
     for (; j < N; j++) {
@@ -254,82 +254,167 @@ static inline f32 exp_nonpos(f32 x) {
   return p * u.f;
 }
 
-/* exp(x) on four lanes for x <= 0 (as exp_nonpos; lanes below -87 give exactly 0). */
+/*
+ * exp(x) on four lanes for x <= 0 (lanes below -87 give exactly 0): the same range reduction as
+ * exp_nonpos, then Cephes' degree-5 minimax polynomial, exp(r) ≈ 1 + r + r²·p(r) (rel. error
+ * < 3e-7), with fused multiply-adds in the relaxed build: about half the instructions of the
+ * Taylor series, and softmax spends most of its time here.
+ */
 static inline v128_t exp4_nonpos(v128_t x) {
   const v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.0f));
-  x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f));
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
-  const v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f))),
-                                  wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
-  v128_t p = wasm_f32x4_splat(1.0f / 5040.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.0f));
+  /* n = round(x·log2 e) by the "magic bias" 1.5·2^23 + 127: the low bits of t then hold n + 127,
+     so shifting them into the exponent field gives 2^n (no float-to-int conversion). */
+  const v128_t magic = wasm_f32x4_splat(12583039.0f);
+  const v128_t t = MADD(x, wasm_f32x4_splat(1.44269504088896341f), magic);
+  const v128_t scale = wasm_i32x4_shl(t, 23);
+  const v128_t n = wasm_f32x4_sub(t, magic);
+  const v128_t r = MADD(n, wasm_f32x4_splat(-1.428606765330187045e-06f), MADD(n, wasm_f32x4_splat(-0.693145751953125f), x));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = MADD(p, r, wasm_f32x4_splat(1.3981999507e-3f));
+  p = MADD(p, r, wasm_f32x4_splat(8.3334519073e-3f));
+  p = MADD(p, r, wasm_f32x4_splat(4.1665795894e-2f));
+  p = MADD(p, r, wasm_f32x4_splat(1.6666665459e-1f));
+  p = MADD(p, r, wasm_f32x4_splat(5.0000001201e-1f));
+  p = MADD(p, wasm_f32x4_mul(r, r), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
   return wasm_v128_andnot(wasm_f32x4_mul(p, scale), tiny);
 }
 
 /*
- * Attention weights in place: S [nb, H, Tq, Tk] (contiguous) of raw scores becomes
- * P = softmax over keys, with blocked keys at exactly 0. Blocked: key j > i + causalOffset when
- * causal (query i sits at position i + causalOffset among the keys), and keys whose keyValid
- * entry is 0 (keyValid [nb, Tk], shared by the H heads; null = all valid). A query with no
- * allowed key gets all-zero weights (the course's convention for fully masked rows).
+ * One row of attention weights in place: row [Tk] of raw scores becomes softmax over its first
+ * `limit` keys minus those whose valid entry is 0 (valid may be null); keys from `limit` on are 0.
+ * A row with no allowed key becomes all zeros.
  */
-EXPORT(attn_softmax)
-void attn_softmax(f32 *S, i32 nb, i32 H, i32 Tq, i32 Tk, i32 causal, i32 causalOffset, const f32 *keyValid) {
+static void softmax_row(f32 *row, i32 Tk, i32 limit, const f32 *valid) {
   const v128_t lowest = wasm_f32x4_splat(-3.4e38f);
   const v128_t zero = wasm_f32x4_splat(0.0f);
+  /* Row maximum over the allowed keys (blocked ones read as -3.4e38). */
+  v128_t vmx = lowest;
+  i32 j = 0;
+  for (; j + 4 <= limit; j += 4) {
+    v128_t v = wasm_v128_load(row + j);
+    if (valid) v = wasm_v128_bitselect(v, lowest, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
+    vmx = wasm_f32x4_pmax(vmx, v);
+  }
+  f32 mx = wasm_f32x4_extract_lane(vmx, 0);
+  for (int l = 1; l < 4; l++) {
+    const f32 e = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
+    if (e > mx) mx = e;
+  }
+  for (; j < limit; j++) {
+    if (valid && valid[j] == 0.0f) continue;
+    if (row[j] > mx) mx = row[j];
+  }
+  if (mx <= -3.0e38f) { /* no allowed key */
+    for (j = 0; j < Tk; j++) row[j] = 0.0f;
+    return;
+  }
+  const v128_t vm = wasm_f32x4_splat(mx);
+  v128_t vsum = zero;
+  for (j = 0; j + 4 <= limit; j += 4) {
+    v128_t e = exp4_nonpos(wasm_f32x4_sub(wasm_v128_load(row + j), vm));
+    if (valid) e = wasm_v128_and(e, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
+    wasm_v128_store(row + j, e);
+    vsum = wasm_f32x4_add(vsum, e);
+  }
+  f32 sum = hsum(vsum);
+  for (; j < limit; j++) {
+    const f32 e = (valid && valid[j] == 0.0f) ? 0.0f : exp_nonpos(row[j] - mx);
+    row[j] = e;
+    sum += e;
+  }
+  const f32 inv = 1.0f / sum;
+  const v128_t vinv = wasm_f32x4_splat(inv);
+  for (j = 0; j + 4 <= limit; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), vinv));
+  for (; j < limit; j++) row[j] *= inv;
+  for (j = limit; j < Tk; j++) row[j] = 0.0f;
+}
+
+/* Keys a causal query row i may see: i + causalOffset + 1, clamped to [0, Tk]. */
+static inline i32 causal_limit(i32 i, i32 causalOffset, i32 Tk) {
+  const i32 l = i + causalOffset + 1;
+  return l < 0 ? 0 : l > Tk ? Tk : l;
+}
+
+/*
+ * Copies columns [0, N) of B[k, n] (strides sbk, sbn) into panels of 8 columns: panel q holds
+ * columns 8q..8q+7 as a contiguous [K, 8] block (dst + 8·K·q), the last one zero-padded. A tile
+ * of the product then reads its slice of B sequentially, whatever B's row stride: no cache-set
+ * conflicts from power-of-two strides (a [64, 512] B has rows 2 KB apart).
+ */
+static void pack_panels(const f32 *B, i32 sbk, i32 sbn, f32 *dst, i32 K, i32 N) {
+  for (i32 j0 = 0; j0 < N; j0 += 8) {
+    f32 *panel = dst + j0 * K;
+    const i32 w = N - j0 < 8 ? N - j0 : 8;
+    for (i32 k = 0; k < K; k++) {
+      const f32 *src = B + k * sbk + j0 * sbn;
+      f32 *d = panel + 8 * k;
+      i32 c = 0;
+      if (sbn == 1 && w == 8) {
+        wasm_v128_store(d, wasm_v128_load(src));
+        wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+        continue;
+      }
+      for (; c < w; c++) d[c] = src[c * sbn];
+      for (; c < 8; c++) d[c] = 0.0f;
+    }
+  }
+}
+
+/*
+ * C[M, N] = alpha·A·B (+ C) from A (strides sam, sak) and the first K rows of B packed by
+ * pack_panels with packedK rows per panel.
+ */
+static void mm_panels(const f32 *A, i32 sam, i32 sak, const f32 *Bp, i32 packedK, f32 *C, i32 scm, i32 M, i32 N, i32 K, f32 alpha, i32 flags) {
+  for (i32 j0 = 0; j0 < N; j0 += 8) {
+    const i32 w = N - j0 < 8 ? N - j0 : 8;
+    mm_block(A, sam, sak, Bp + j0 * packedK, 8, C + j0, scm, M, w, K, alpha, 0, flags);
+  }
+}
+
+/* Query rows per block of the fused attention: a block's scores [64, Tk] stay in the L2 cache. */
+#define ATT_ROWS 64
+
+/*
+ * Attention forward, fused and blocked: for each (batch, head) and block of 64 queries,
+ * S = scale·Q·Kᵀ, P = masked softmax(S) (written to P [nb, H, Tq, Tk], kept for the backward
+ * pass), O = P·V, while the block's scores are still in the cache. Q, K, V are heads of strided
+ * sources: element (b, i, head h, c) of Q is Q[b·sqb + i·sqr + h·dh + c] (same for K, V; O's
+ * strides sob, sor). Causal blocks skip the keys no query of the block can see. Masks: key j is blocked
+ * when causal and j > i + causalOffset (query i sits at position i + causalOffset among the keys), or
+ * when keyValid[b, j] is 0 (keyValid [nb, Tk], null = all valid); a query with no allowed key gets
+ * all-zero weights and output. scratch: dh·⌈Tk⌉₈ + Tk·⌈dh⌉₈ floats (K and V of one head, packed in panels;
+ * ⌈x⌉₈ is x rounded up to a multiple of 8).
+ */
+EXPORT(attention_forward)
+void attention_forward(const f32 *Q, const f32 *K, const f32 *V, f32 *P, f32 *O, i32 nb, i32 H, i32 Tq, i32 Tk, i32 dh,
+                       i32 sqb, i32 sqr, i32 skb, i32 skr, i32 svb, i32 svr, i32 sob, i32 sor, f32 scale,
+                       i32 causal, i32 causalOffset, const f32 *keyValid, f32 *scratch) {
+  const i32 tk8 = (Tk + 7) & ~7;
+  f32 *kp = scratch;             /* Kᵀ [dh, Tk] in panels of 8 keys */
+  f32 *vp = scratch + dh * tk8;  /* V [Tk, dh] in panels of 8 columns */
   for (i32 b = 0; b < nb; b++) {
     const f32 *valid = keyValid ? keyValid + b * Tk : 0;
     for (i32 h = 0; h < H; h++) {
-      for (i32 i = 0; i < Tq; i++) {
-        f32 *row = S + ((b * H + h) * Tq + i) * Tk;
-        const i32 limit = causal ? (i + causalOffset + 1 < Tk ? (i + causalOffset + 1 > 0 ? i + causalOffset + 1 : 0) : Tk) : Tk;
-        /* Row maximum over the allowed keys (blocked ones read as -3.4e38). */
-        v128_t vmx = lowest;
-        i32 j = 0;
-        for (; j + 4 <= limit; j += 4) {
-          v128_t v = wasm_v128_load(row + j);
-          if (valid) v = wasm_v128_bitselect(v, lowest, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
-          vmx = wasm_f32x4_max(vmx, v);
+      const f32 *q = Q + b * sqb + h * dh, *k = K + b * skb + h * dh, *v = V + b * svb + h * dh;
+      f32 *o = O + b * sob + h * dh;
+      f32 *p = P + (b * H + h) * Tq * Tk;
+      pack_panels(k, 1, skr, kp, dh, Tk);
+      pack_panels(v, svr, 1, vp, Tk, dh);
+      for (i32 i0 = 0; i0 < Tq; i0 += ATT_ROWS) {
+        const i32 rows = Tq - i0 < ATT_ROWS ? Tq - i0 : ATT_ROWS;
+        /* Keys any query of this block may see. */
+        const i32 keys = causal ? causal_limit(i0 + rows - 1, causalOffset, Tk) : Tk;
+        f32 *pb = p + i0 * Tk;
+        if (keys > 0) mm_panels(q + i0 * sqr, sqr, 1, kp, dh, pb, Tk, rows, keys, dh, scale, 0);
+        for (i32 i = 0; i < rows; i++) {
+          softmax_row(pb + i * Tk, Tk, causal ? causal_limit(i0 + i, causalOffset, Tk) : Tk, valid);
         }
-        f32 mx = wasm_f32x4_extract_lane(vmx, 0);
-        for (int l = 1; l < 4; l++) {
-          const f32 e = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
-          if (e > mx) mx = e;
+        if (keys > 0) {
+          mm_panels(pb, Tk, 1, vp, Tk, o + i0 * sor, sor, rows, dh, keys, 1.0f, 0);
+        } else {
+          for (i32 i = 0; i < rows; i++) for (i32 c = 0; c < dh; c++) o[(i0 + i) * sor + c] = 0.0f;
         }
-        for (; j < limit; j++) {
-          if (valid && valid[j] == 0.0f) continue;
-          if (row[j] > mx) mx = row[j];
-        }
-        if (mx <= -3.0e38f) { /* no allowed key */
-          for (j = 0; j < Tk; j++) row[j] = 0.0f;
-          continue;
-        }
-        const v128_t vm = wasm_f32x4_splat(mx);
-        v128_t vsum = zero;
-        for (j = 0; j + 4 <= limit; j += 4) {
-          v128_t e = exp4_nonpos(wasm_f32x4_sub(wasm_v128_load(row + j), vm));
-          if (valid) e = wasm_v128_and(e, wasm_f32x4_ne(wasm_v128_load(valid + j), zero));
-          wasm_v128_store(row + j, e);
-          vsum = wasm_f32x4_add(vsum, e);
-        }
-        f32 sum = hsum(vsum);
-        for (; j < limit; j++) {
-          const f32 e = (valid && valid[j] == 0.0f) ? 0.0f : exp_nonpos(row[j] - mx);
-          row[j] = e;
-          sum += e;
-        }
-        const f32 inv = 1.0f / sum;
-        const v128_t vinv = wasm_f32x4_splat(inv);
-        for (j = 0; j + 4 <= limit; j += 4) wasm_v128_store(row + j, wasm_f32x4_mul(wasm_v128_load(row + j), vinv));
-        for (; j < limit; j++) row[j] *= inv;
-        for (j = limit; j < Tk; j++) row[j] = 0.0f;
       }
     }
   }

@@ -221,22 +221,18 @@ interface AttentionDims {
   scale: number;
 }
 
-/** S = scale·Q·Kᵀ, P = masked softmax(S) into p; O = P·V into o ([B, Tq, h·dh]). */
+/**
+ * S = scale·Q·Kᵀ, P = masked softmax(S) into p; O = P·V into o ([B, Tq, h·dh]): one fused kernel,
+ * blocked by 64 queries so that a block's scores are multiplied by V while still in the cache.
+ */
 function attentionForward(k: KernelExports, backend: WasmBackend, q: Part, kk: Part, v: Part, dims: AttentionDims, p: number, o: number, causal: boolean, keyValid: number): void {
   const { b, h, dh, tq, tk, scale } = dims;
-  withScratch(backend, dh * tk, (scratch) => {
-    // Q·Kᵀ per (batch, head): K read transposed (packed per head into scratch).
-    k.matmul(q.ptr + 4 * q.off, kk.ptr + 4 * kk.off, p, tq, tk, dh, b, h,
-      q.rows * q.width, dh, q.width, 1,
-      kk.rows * kk.width, dh, 1, kk.width,
-      h * tq * tk, tq * tk, tk, scale, 0, 0, scratch);
-  });
-  k.attn_softmax(p, b, h, tq, tk, causal ? 1 : 0, tk - tq, keyValid);
-  // O[b, :, head] = P·V
-  k.matmul(p, v.ptr + 4 * v.off, o, tq, dh, tk, b, h,
-    h * tq * tk, tq * tk, tk, 1,
-    v.rows * v.width, dh, v.width, 1,
-    tq * h * dh, dh, h * dh, 1, 0, 0, 0);
+  const up8 = (x: number) => Math.ceil(x / 8) * 8;
+  withScratch(backend, dh * up8(tk) + tk * up8(dh), (scratch) =>
+    k.attention_forward(q.ptr + 4 * q.off, kk.ptr + 4 * kk.off, v.ptr + 4 * v.off, p, o, b, h, tq, tk, dh,
+      q.rows * q.width, q.width, kk.rows * kk.width, kk.width, v.rows * v.width, v.width, tq * h * dh, h * dh,
+      scale, causal ? 1 : 0, tk - tq, keyValid, scratch),
+  );
 }
 
 /** Gradients into the (strided) dq, dk, dv parts from dO [B, Tq, h·dh] and the saved P. */

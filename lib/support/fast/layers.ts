@@ -90,33 +90,6 @@ export function decoderLayer(params: DecoderLayerParams, y: tf.Tensor, memory: t
   return { output, selfWeights: self.weights, crossWeights: cross.weights };
 }
 
-export interface FastDecoderStepOutput {
-  /** [B, 1, d] */
-  output: tf.Tensor;
-  /** [B, t + 1, 2d]: the self-attention keys|values cache with this position appended. */
-  selfKv: tf.Tensor;
-  /** [B, h, 1, Tx] */
-  crossWeights: tf.Tensor;
-}
-
-/**
- * decoderLayer for ONE new position y [B, 1, d], given the self-attention keys|values of the
- * earlier positions (selfKv [B, t, 2d], absent at the first position) and the cross-attention
- * keys|values of the memory (memoryKv [B, Tx, 2d], keyValueProjection(params.crossAttn, memory)).
- * Equal to the last position of decoderLayer over all t + 1 positions: the causal mask lets that
- * position see every earlier one, and the earlier positions do not depend on it.
- */
-export function decoderLayerStep(params: DecoderLayerParams, y: tf.Tensor, memoryKv: tf.Tensor, opts: { selfKv?: tf.Tensor; memoryKeyValid?: tf.Tensor } = {}): FastDecoderStepOutput {
-  const n1 = layerNorm(y, params.norm1.gamma, params.norm1.beta);
-  const kvNew = keyValueProjection(params.selfAttn, n1); // [B, 1, 2d]
-  const selfKv = opts.selfKv ? tf.concat([opts.selfKv, kvNew], 1) : kvNew;
-  const a = attentionOverKeyValues(params.selfAttn, n1, selfKv, {}, y).output; // y + SelfAttn(LN1(y))
-  const cross = attentionOverKeyValues(params.crossAttn, layerNorm(a, params.norm2.gamma, params.norm2.beta), memoryKv, { keyValid: opts.memoryKeyValid }, a);
-  const c = cross.output; // a + CrossAttn(LN2(a), memory)
-  const output = feedForwardLayer(params.ffn, layerNorm(c, params.norm3.gamma, params.norm3.beta), c);
-  return { output, selfKv, crossWeights: cross.weights };
-}
-
 export interface FastEncoderStepOutput {
   /** [B, 1, d]: the layer's output at the new position. */
   output: tf.Tensor;
@@ -142,4 +115,31 @@ export function encoderLayerStep(params: EncoderLayerParams, x: tf.Tensor, cache
     const output = feedForwardLayer(params.ffn, layerNorm(h, params.norm2.gamma, params.norm2.beta), h);
     return { output, kv } as unknown as tf.TensorContainer;
   }) as unknown as FastEncoderStepOutput;
+}
+
+export interface FastDecoderStepOutput {
+  /** [B, 1, d] */
+  output: tf.Tensor;
+  /** [B, t + 1, 2d]: the self-attention keys|values cache with this position appended. */
+  selfKv: tf.Tensor;
+  /** [B, h, 1, Tx] */
+  crossWeights: tf.Tensor;
+}
+
+/**
+ * decoderLayer for ONE new position y [B, 1, d], given the self-attention keys|values of the
+ * earlier positions (selfKv [B, t, 2d], absent at the first position) and the cross-attention
+ * keys|values of the memory (memoryKv [B, Tx, 2d], keyValueProjection(params.crossAttn, memory)).
+ * Equal to the last position of decoderLayer over all t + 1 positions: the causal mask lets that
+ * position see every earlier one, and the earlier positions do not depend on it.
+ */
+export function decoderLayerStep(params: DecoderLayerParams, y: tf.Tensor, memoryKv: tf.Tensor, opts: { selfKv?: tf.Tensor; memoryKeyValid?: tf.Tensor } = {}): FastDecoderStepOutput {
+  const n1 = layerNorm(y, params.norm1.gamma, params.norm1.beta);
+  const kvNew = keyValueProjection(params.selfAttn, n1); // [B, 1, 2d]
+  const selfKv = opts.selfKv ? tf.concat([opts.selfKv, kvNew], 1) : kvNew;
+  const a = attentionOverKeyValues(params.selfAttn, n1, selfKv, {}, y).output; // y + SelfAttn(LN1(y))
+  const cross = attentionOverKeyValues(params.crossAttn, layerNorm(a, params.norm2.gamma, params.norm2.beta), memoryKv, { keyValid: opts.memoryKeyValid }, a);
+  const c = cross.output; // a + CrossAttn(LN2(a), memory)
+  const output = feedForwardLayer(params.ffn, layerNorm(c, params.norm3.gamma, params.norm3.beta), c);
+  return { output, selfKv, crossWeights: cross.weights };
 }

@@ -70,6 +70,22 @@ export const plain = {
   },
 };
 
+// Every model-level op below counts its calls in one process-wide counter (on globalThis, so the
+// copy of this module that the grader stages with a submission counts into the same one). The
+// grader reads it to tell an exercise built from the student's own functions from one that hands
+// the work to the fast path (gptForwardFast, decodeStepFast, the fast layers). fast.matMul is not
+// counted: the reference solutions' batchMatMul (lib/support/ops.ts) runs on it.
+const CALLS = Symbol.for("attention-lab.fast-path-calls");
+
+/** How many fast-path ops (linear, layerNorm, attention, embedding, crossEntropy) this process has run so far. */
+export function fastPathCalls(): number {
+  return ((globalThis as Record<symbol, unknown>)[CALLS] as number | undefined) ?? 0;
+}
+
+function counted(): void {
+  (globalThis as Record<symbol, unknown>)[CALLS] = fastPathCalls() + 1;
+}
+
 function float32(fn: string, arg: string, t: tf.Tensor, rank?: number): void {
   if (!(t instanceof tf.Tensor)) throw new LabInputError(`${fn}: argument "${arg}" must be a tf.Tensor`);
   if (t.dtype !== "float32") throw new LabInputError(`${fn}: argument "${arg}" must be float32, got ${t.dtype} (shape ${fmtShape(t.shape)})`);
@@ -132,6 +148,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor, opts: Linea
  */
 export function linearParts(x: tf.Tensor, ws: readonly tf.Tensor[], biases?: readonly (tf.Tensor | undefined)[], opts: LinearOptions = {}): tf.Tensor {
   const fn = "fast.linear";
+  counted();
   float32(fn, "x", x);
   if (ws.length < 1 || ws.length > MAX_LINEAR_PARTS) throw new LabInputError(`${fn}: give 1 to ${MAX_LINEAR_PARTS} weight matrices, got ${ws.length}`);
   ws.forEach((w, i) => float32(fn, `w${i}`, w, 2));
@@ -174,6 +191,7 @@ export function linearParts(x: tf.Tensor, ws: readonly tf.Tensor[], biases?: rea
 /** Layer norm over the last axis: gamma ⊙ (x − mean)/sqrt(var + eps) + beta (biased variance). */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
   const fn = "fast.layerNorm";
+  counted();
   float32(fn, "x", x);
   float32(fn, "gamma", gamma, 1);
   float32(fn, "beta", beta, 1);
@@ -239,6 +257,7 @@ function checkKeyValid(fn: string, keyValid: tf.Tensor | undefined, b: number, t
  */
 export function selfAttention(qkv: tf.Tensor, numHeads: number, opts: AttentionMaskOptions = {}): FastAttentionResult {
   const fn = "fast.selfAttention";
+  counted();
   float32(fn, "qkv", qkv, 3);
   const [b, t, w3] = qkv.shape;
   if (w3 % 3 !== 0 || (w3 / 3) % numHeads !== 0) throw new LabInputError(`${fn}: qkv ${fmtShape(qkv.shape)} must be [B, T, 3d] with d divisible by numHeads = ${numHeads}`);
@@ -260,6 +279,7 @@ export function selfAttention(qkv: tf.Tensor, numHeads: number, opts: AttentionM
  */
 export function crossAttention(q: tf.Tensor, kv: tf.Tensor, numHeads: number, opts: AttentionMaskOptions = {}): FastAttentionResult {
   const fn = "fast.crossAttention";
+  counted();
   float32(fn, "q", q, 3);
   float32(fn, "kv", kv, 3);
   const [b, , d] = q.shape;
@@ -280,6 +300,7 @@ export function crossAttention(q: tf.Tensor, kv: tf.Tensor, numHeads: number, op
 /** Embedding lookup: table [V, d], ids int32 [...] → [..., d], with a gradient on wasm. */
 export function embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const fn = "fast.embedding";
+  counted();
   float32(fn, "table", table, 2);
   int32(fn, "ids", ids);
   const [v, d] = table.shape;
@@ -296,6 +317,7 @@ export function embedding(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
  */
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignoreIndex = -1): tf.Scalar {
   const fn = "fast.crossEntropy";
+  counted();
   float32(fn, "logits", logits);
   int32(fn, "targets", targets);
   const v = logits.shape[logits.rank - 1];
@@ -336,5 +358,52 @@ export function gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: t
     if (!fastAvailable()) return plain.gruRecurrence(xw, wh, bh, h0, valid);
     const [states] = runLabKernel("LabGru", { xw, wh, bh, h0, valid }) as tf.Tensor[];
     return states;
+  });
+}
+
+/**
+ * The gradient of a stride-1 "same" convolution from two more forward convolutions (tfjs-wasm can
+ * run tf.conv2d but has no kernel for its filter gradient, Conv2DBackpropFilter):
+ *   dx = conv2d(dy, the filter turned by 180° with C and F swapped, "same")
+ *   dw[a, b, c, f] = Σ over images and pixels of x_padded[·, i + a, j + b, c] · dy[·, i, j, f],
+ *        which is conv2d of x_padded (C as the batch, images as channels) with dy as the filter.
+ */
+const convSame = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same"),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor4D;
+      const [xs, ws] = saved as tf.Tensor4D[];
+      const r = (ws.shape[0] - 1) / 2;
+      const flipped = tf.reverse(tf.transpose(ws, [0, 1, 3, 2]), [0, 1]) as tf.Tensor4D; // [k, k, F, C]
+      const dx = tf.conv2d(g, flipped, 1, "same");
+      const xp = tf.transpose(tf.pad(xs, [[0, 0], [r, r], [r, r], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D; // [C, H+2r, W+2r, B]
+      const dw = tf.transpose(tf.conv2d(xp, tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D, 1, "valid"), [1, 2, 0, 3]); // [k, k, C, F]
+      return [dx, dw];
+    },
+  };
+});
+
+/**
+ * Stride-1 convolution with "same" (zero) padding, plus bias: x [B, H, W, C], w [k, k, C, F]
+ * (tf.conv2d's filter layout, k odd), bias [F] → [B, H, W, F]. Equal to tf.conv2d(x, w, 1,
+ * "same") + bias, and differentiable on wasm too (see convSame).
+ */
+export function conv2d(x: tf.Tensor, w: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const fn = "fast.conv2d";
+  float32(fn, "x", x, 4);
+  float32(fn, "w", w, 4);
+  const [k, k2, c, f] = w.shape;
+  if (k !== k2 || k % 2 !== 1) throw new LabInputError(`${fn}: w ${fmtShape(w.shape)} must be [k, k, C, F] with k odd`);
+  if (x.shape[3] !== c) throw new LabInputError(`${fn}: x ${fmtShape(x.shape)} must have C = ${c} channels for w ${fmtShape(w.shape)}`);
+  if (bias !== undefined) {
+    float32(fn, "bias", bias, 1);
+    if (bias.shape[0] !== f) throw new LabInputError(`${fn}: bias ${fmtShape(bias.shape)} must be [${f}] for w ${fmtShape(w.shape)}`);
+  }
+  return tf.tidy(() => {
+    const y = tf.getBackend() === "wasm" ? (convSame(x, w) as tf.Tensor) : tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same");
+    return bias === undefined ? y : tf.add(y, bias);
   });
 }

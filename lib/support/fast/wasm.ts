@@ -18,8 +18,12 @@ export interface KernelExports {
     sb1: number, sb2: number, sbk: number, sbn: number,
     sc1: number, sc2: number, scm: number, alpha: number, bias: number, flags: number, scratch: number,
   ): void;
-  attn_softmax(s: number, nb: number, h: number, tq: number, tk: number, causal: number, causalOffset: number, keyValid: number): void;
   softmax_backward(p: number, dp: number, rows: number, n: number): void;
+  attention_forward(
+    q: number, k: number, v: number, p: number, o: number, nb: number, h: number, tq: number, tk: number, dh: number,
+    sqb: number, sqr: number, skb: number, skr: number, svb: number, svr: number, sob: number, sor: number, scale: number,
+    causal: number, causalOffset: number, keyValid: number, scratch: number,
+  ): void;
   layernorm_forward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, n: number, d: number, eps: number): void;
   layernorm_backward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, n: number, d: number): void;
   column_sum(x: number, out: number, n: number, d: number, stride: number): void;

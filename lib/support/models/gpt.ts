@@ -5,20 +5,23 @@
  *
  *   (B, T) ids → embed (B, T, d) → N × block → LN → (B, T, V) logits
  *
- * Two ways to run the same parameters over a whole sequence:
- * - gptForwardFrom(blocks, params, ids): built from the exercise functions passed in (the
- *   student's lib/ or the reference solutions/), differentiated by tfjs: readable, slow.
- *   Exercise 5.4's reference (solutions/gpt.ts gptForward) is this with the reference blocks.
- * - gptForwardFast(params, ids): the fast path (lib/support/fast), ~10× faster to train on wasm.
- * and two ways to run it one token at a time with a key/value cache:
- * - exercise 5.3, decodeStepWithCache (the student's or the reference), cache [B, h, t, dh];
- * - decodeStepFast(params, token, cache), cache [B, t, 2d] per layer.
- * generateCached / generateUncached generate from any of them with any sampler (exercise 5.2).
+ * The plain forward pass is exercise 5.4 (gptForward in lib/gpt.ts, reference in solutions/gpt.ts),
+ * written from the student's own blocks; the cached decoding step is exercise 5.3
+ * (decodeStepWithCache). This file does not compose the plain model itself (a student could
+ * otherwise hand exercise 5.4 to it): everything here that runs "the model" takes the forward
+ * pass or the decoding step as an argument, so a notebook passes the student's functions in.
+ * What it has of its own, on the same parameter objects:
+ * - gptForwardFast(params, ids) and decodeStepFast(params, token, cache): the fast path
+ *   (lib/support/fast), ~10× faster to train on wasm, with its cache as [B, t, 2d] per layer;
+ * - generateCached(step, …) / generateUncached(forward, …): generation from any step or forward
+ *   pass and any sampler (exercise 5.2);
+ * - gptAttentionFrom(blocks, …): every layer's attention weights, from the encoderLayer passed in,
+ *   for plots.
  * The tests check that all of them give the same logits (tests/unit/gpt.test.ts,
  * tests/unit/fast-layers.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { fmtShape, LabInputError, within } from "../checks";
+import { fmtShape, LabInputError } from "../checks";
 import * as fast from "../fast/ops";
 import { encoderLayer as fastEncoderLayer, encoderLayerStep as fastEncoderLayerStep } from "../fast/layers";
 import { seededRandom } from "../random";
@@ -28,10 +31,9 @@ import { NamedVariable, namedVariables, newEncoderLayer, newLayerNormParams, See
 
 export type { GptConfig, GptParams } from "../types";
 
-/** The exercise functions the plain forward pass is built from. */
+/** The exercise functions gptAttentionFrom runs (the student's or the reference). */
 export interface GptBlocks {
   encoderLayer(params: EncoderLayerParams, x: tf.Tensor, mask?: tf.Tensor): EncoderLayerResult;
-  layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps?: number): tf.Tensor;
   causalMask(n: number): tf.Tensor;
 }
 
@@ -106,26 +108,6 @@ export function checkGptParams(fn: string, params: GptParams): void {
   if (!Array.isArray(params.layers) || params.layers.length !== c.numLayers) {
     throw new LabInputError(`${fn}: params.layers must be an array of ${c.numLayers} encoder-layer parameter objects, got ${Array.isArray(params.layers) ? `${params.layers.length}` : typeof params.layers}`);
   }
-}
-
-/**
- * Logits [B, T, V] for ids [B, T], built from `blocks` (the student's functions or the reference).
- * Errors name `caller` (default "gptForwardFrom") and, for a bad layer, which one.
- */
-export function gptForwardFrom(blocks: GptBlocks, params: GptParams, ids: tf.Tensor, caller = "gptForwardFrom"): tf.Tensor {
-  checkGptIds(caller, params, ids);
-  const [b, t] = ids.shape as number[];
-  const { d, vocabSize } = params.config;
-  return tf.tidy(() => {
-    const pos = tf.slice(params.positionEmbedding, [0, 0], [t, d]); // [T, d]
-    let x = tf.add(embed(params.tokenEmbedding, ids), pos); // [B, T, d]
-    const mask = blocks.causalMask(t); // [T, T]: position i sees positions 0 … i
-    params.layers.forEach((layer, i) => {
-      x = within(caller, `params.layers[${i}]`, () => blocks.encoderLayer(layer, x, mask).output); // [B, T, d]
-    });
-    const h = within(caller, "params.finalNorm", () => blocks.layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta));
-    return tf.reshape(tf.add(tf.matMul(tf.reshape(h, [b * t, d]), params.head.w), params.head.b), [b, t, vocabSize]); // [B, T, V]
-  });
 }
 
 /**
@@ -240,7 +222,7 @@ export function decodeStepFast(params: GptParams, token: readonly number[], cach
 
 /** A decoding step with a cache: exercise 5.3 (decodeStepWithCache) or decodeStepFast. */
 export type DecodeStep<C> = (params: GptParams, token: readonly number[], cache: C | null) => { logits: tf.Tensor; cache: C };
-/** A full forward pass ids [B, T] → logits [B, T, V]: exercise 5.4, gptForwardFrom or gptForwardFast. */
+/** A full forward pass ids [B, T] → logits [B, T, V]: exercise 5.4 (gptForward) or gptForwardFast. */
 export type GptForward = (params: GptParams, ids: tf.Tensor) => tf.Tensor;
 /** Exercise 5.2 (sampleNext) or the reference. */
 export type Sampler = (logits: tf.Tensor, opts: SampleOptions) => number[];

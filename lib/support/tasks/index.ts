@@ -2,14 +2,24 @@
  * Every training task of the course (see task.ts). A notebook that ships a checkpoint adds its
  * task here; `npm run train -- --list` prints them.
  */
-import type { Task, TaskModel } from "./task";
+import type { Experiment, Task, TaskModel } from "./task";
 import { namesTask } from "./names";
 import { loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "../checkpoints";
 import { G2P_GRU_TASK, G2P_TASK } from "./g2p";
+import { dataSizeExperiment } from "./data-size";
+import { cnnTask, vitTask } from "./vit";
+import { spamMlmTask, spamScratchTask, spamTask } from "./spam";
 
-export type { Task, TaskModel, TaskTrainOptions } from "./task";
+export type { Experiment, Task, TaskModel, TaskTrainOptions } from "./task";
 
-export const TASKS: readonly Task[] = [namesTask as unknown as Task, G2P_TASK as unknown as Task, G2P_GRU_TASK as unknown as Task];
+export const TASKS: readonly Task[] = [namesTask as unknown as Task, ...([G2P_TASK, G2P_GRU_TASK] as unknown as readonly Task[]), vitTask as unknown as Task, cnnTask as unknown as Task, spamMlmTask, spamTask, spamScratchTask] as readonly Task[];
+
+/** Runs whose figures are committed (checkpoints/<name>.json, no weights); see Experiment. */
+export const EXPERIMENTS: readonly Experiment[] = [dataSizeExperiment as Experiment];
+
+export function findExperiment(name: string): Experiment | undefined {
+  return EXPERIMENTS.find((x) => x.name === name);
+}
 
 export function findTask(name: string): Task {
   const t = TASKS.find((x) => x.name === name);

@@ -32,3 +32,16 @@ export interface Task<M extends TaskModel = TaskModel> {
   /** The scores a checkpoint records, and `npm run train -- <task> --check` re-measures. */
   evaluate(model: M): Record<string, number>;
 }
+
+/**
+ * A run too long for a notebook's default mode whose figures are committed instead:
+ * `npm run train -- <name>` runs it and writes checkpoints/<name>.json (saveResults), the notebook
+ * shows them (loadResults), and `npm run bench` re-runs a part of it.
+ */
+export interface Experiment<R = unknown> {
+  readonly name: string;
+  readonly description: string;
+  run(opts?: TaskTrainOptions): Promise<R>;
+  /** The figures `npm run train -- <name> --check` compares between the file and a new run. */
+  metrics(results: R): Record<string, number>;
+}

@@ -26,7 +26,7 @@ export function ffnParams(d: number, dff: number, seed: number): FeedForwardPara
   return { w1: randn([d, dff], seed, 1 / Math.sqrt(d)), b1: randn([dff], seed + 1, 0.5), w2: randn([dff, d], seed + 2, 1 / Math.sqrt(dff)), b2: randn([d], seed + 3, 0.5) };
 }
 
-function encoderParams(d: number, h: number, dff: number, seed: number): EncoderLayerParams {
+export function encoderParams(d: number, h: number, dff: number, seed: number): EncoderLayerParams {
   return { selfAttn: mhaParams(d, h, seed, true), ffn: ffnParams(d, dff, seed + 10), norm1: lnParams(d, seed + 20), norm2: lnParams(d, seed + 22) };
 }
 

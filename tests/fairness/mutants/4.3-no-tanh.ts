@@ -1,0 +1,15 @@
+/**
+ * @planted mutant
+ * @exercise 4.3
+ * @bug no tanh after the pooler layer
+ * @misconception no-tanh
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ClassifierHeadParams } from "../../../lib/support/types";
+
+export function classifierHead(params: ClassifierHeadParams, pooled: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const h = tf.add(tf.matMul(pooled, params.pooler.w), params.pooler.b);
+    return tf.add(tf.matMul(h, params.output.w), params.output.b);
+  });
+}

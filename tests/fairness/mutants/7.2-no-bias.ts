@@ -1,0 +1,16 @@
+/**
+ * @planted mutant
+ * @exercise 7.2
+ * @bug forgets the bias
+ * @misconception no-bias
+ * @also 7.4 fix 7.2 first
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { PatchEmbedParams } from "../../../lib/support/types";
+
+export function patchEmbed(params: PatchEmbedParams, patches: tf.Tensor): tf.Tensor {
+  const [b, n, pDim] = patches.shape;
+  if (params.w.shape[0] !== pDim) throw new Error(`patchEmbed: w [${params.w.shape}] does not fit patches [${patches.shape}]`);
+  const d = params.w.shape[1] as number;
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(patches, [b * n, pDim]), params.w), [b, n, d]));
+}
