@@ -44,6 +44,10 @@ export const EXERCISES: readonly ExerciseInfo[] = [
   { id: "5.2", fn: "sampleNext", title: "Sampling with temperature and top-k", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 20 },
   { id: "5.3", fn: "decodeStepWithCache", title: "One decoding step with a key/value cache", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 30, uses: ["1.2", "2.1", "2.2", "3.1", "3.2"] },
   { id: "5.4", fn: "gptForward", title: "GPT forward pass from your blocks", module: "gpt", notebook: "notebooks/05-gpt.ipynb", points: 15, uses: ["1.3", "3.1", "3.3"] },
+  { id: "6.1", fn: "greedyDecode", title: "Greedy decoding", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 15 },
+  { id: "6.2", fn: "beamSearch", title: "Beam search with length normalisation", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 30 },
+  { id: "6.3", fn: "editDistance", title: "Edit distance", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
+  { id: "6.4", fn: "phonemeErrorRate", title: "Phoneme error rate", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10, uses: ["6.3"] },
   { id: "7.1", fn: "extractPatches", title: "Cut images into patches", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 15 },
   { id: "7.2", fn: "patchEmbed", title: "Patch embedding", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
   { id: "7.3", fn: "prependClsAndPositions", title: "[CLS] token and position embeddings", module: "vit", notebook: "notebooks/07-vision-transformer.ipynb", points: 10 },
@@ -61,10 +65,6 @@ export const EXERCISES: readonly ExerciseInfo[] = [
  * stubs' errors already name the notebook and the file, like every other stub's.
  */
 export const UPCOMING_EXERCISES: readonly ExerciseInfo[] = [
-  { id: "6.1", fn: "greedyDecode", title: "Greedy decoding", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 15 },
-  { id: "6.2", fn: "beamSearch", title: "Beam search with length normalisation", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 30 },
-  { id: "6.3", fn: "editDistance", title: "Edit distance", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
-  { id: "6.4", fn: "phonemeErrorRate", title: "Phoneme error rate", module: "decoding", notebook: "notebooks/06-encoder-decoder-g2p.ipynb", points: 10 },
 ];
 
 /** Modules that hold exercises (lib/<module>.ts and solutions/<module>.ts). */

@@ -7,74 +7,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
-import type { DecoderState, DecodingModel } from "../../lib/support/types";
+import type { DecodingModel } from "../../lib/support/types";
 import { beamSearch, editDistance, greedyDecode, phonemeErrorRate } from "../../solutions/decoding";
+import { DEFAULT_TABLE, lcg, stepCount, tableLogProbs as tableLogProbs_, tableModel as tableModel_ } from "../grading/checks/decoding";
 
 beforeAll(async () => {
   await setupBackend("wasm", { quiet: true });
 });
 
-// Ids of the table model: 0 PAD, 1 BOS, 2 EOS, 3.. content tokens.
-const PAD = 0;
-const BOS = 1;
-const EOS = 2;
-const V = 5;
-
-/** Seeded numbers in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
-    return (a >>> 8) / 16777216;
-  };
-}
-
-/**
- * log P(next | source, prefix) from a fixed pseudo-random table: each (source id, prefix) has
- * its own distribution over EOS and the content tokens; PAD and BOS get ~0 probability.
- */
-function tableLogProbs(source: number, prefix: readonly number[], eosBias = 0): number[] {
-  const key = prefix.reduce((h, t) => (h * 31 + t) >>> 0, source * 7919 + 1);
-  const r = rng(key);
-  const logits = Array.from({ length: V }, (_, v) => (v === PAD || v === BOS ? -30 : 3 * r() + (v === EOS ? eosBias + prefix.length * 0.4 : 0)));
-  const m = Math.max(...logits);
-  const z = Math.log(logits.reduce((s, l) => s + Math.exp(l - m), 0)) + m;
-  return logits.map((l) => l - z);
-}
-
-/**
- * A DecodingModel over tableLogProbs: the state holds each row's source id and its prefix so
- * far ([N, t], -1 before the first token), as the Transformer's plain decoding model does.
- */
-function tableModel(eosBias = 0): DecodingModel & { calls: number } {
-  const m = {
-    bosId: BOS, eosId: EOS, padId: PAD, vocabSize: V, calls: 0,
-    start(src: tf.Tensor): DecoderState {
-      // prefix: -1, then every token fed so far (BOS first)
-      return tf.tidy(() => ({ source: tf.reshape(tf.slice(src, [0, 0], [-1, 1]), [-1]), prefix: tf.fill([src.shape[0], 1], -1, "int32") }));
-    },
-    step(state: DecoderState, tokens: tf.Tensor) {
-      m.calls++;
-      const sources = state.source.arraySync() as number[];
-      const prefixes = state.prefix.arraySync() as number[][];
-      const fed = tokens.arraySync() as number[];
-      const next = prefixes.map((p, i) => [...p, fed[i]]);
-      const rows = next.map((p) => p.slice(2)); // the content tokens after BOS
-      const lp = sources.map((s, i) => tableLogProbs(s, rows[i], eosBias));
-      return {
-        logProbs: tf.tensor2d(lp, [lp.length, V]),
-        state: { source: tf.clone(state.source), prefix: tf.tensor2d(next, [next.length, next[0].length], "int32") },
-      };
-    },
-    selectRows(state: DecoderState, rows: readonly number[]): DecoderState {
-      return tf.tidy(() => {
-        const i = tf.tensor1d(rows as number[], "int32");
-        return { source: tf.gather(state.source, i), prefix: tf.gather(state.prefix, i) };
-      });
-    },
-  };
-  return m;
-}
+// The graded checks' table model (tests/grading/checks/decoding.ts): ids 0 PAD, 1 BOS, 2 EOS, 3.. content tokens.
+const PAD = DEFAULT_TABLE.padId;
+const EOS = DEFAULT_TABLE.eosId;
+const BOS = DEFAULT_TABLE.bosId;
+const V = DEFAULT_TABLE.vocabSize;
+const rng = lcg;
+const tableLogProbs = (source: number, prefix: readonly number[], eosBias = 0) => tableLogProbs_({ ...DEFAULT_TABLE, eosBias }, source, prefix);
+const tableModel = (eosBias = 0): DecodingModel => tableModel_({ eosBias });
 
 /** Every output of up to maxLen tokens (content tokens, then EOS unless cut) with its log-probability. */
 function enumerate(source: number, maxLen: number, eosBias = 0): { tokens: number[]; logProb: number; finished: boolean }[] {
@@ -129,7 +77,7 @@ describe("greedyDecode", () => {
     const model = tableModel(4); // EOS very likely from the start
     const s = src([1, 2, 3]);
     const out = greedyDecode(model, s, 30);
-    expect(model.calls).toBeLessThan(30);
+    expect(stepCount(model).steps).toBeLessThan(30);
     const short = greedyDecode(tableModel(-20), s, 3); // EOS never chosen: every row cut
     expect(short.shape).toEqual([3, 3]);
     expect((short.arraySync() as number[][]).flat().every((v) => v >= 3)).toBe(true);
@@ -172,10 +120,10 @@ describe("beamSearch", () => {
   });
 
   it("with a beam as wide as every sequence, finds the brute-force best under each length normalisation", () => {
-    const maxLen = 4; // 2 content tokens: at most 2^4 live prefixes
+    const maxLen = 4; // 4 content tokens: at most 4^3 = 64 live prefixes, all kept by a beam of 200
     for (const alpha of [0, 0.6, 1]) {
       const s = src(sources);
-      const r = beamSearch(tableModel(0.3), s, { beamWidth: 40, maxLen, lengthPenalty: alpha });
+      const r = beamSearch(tableModel(0.3), s, { beamWidth: 200, maxLen, lengthPenalty: alpha });
       sources.forEach((source, i) => {
         const all = enumerate(source, maxLen, 0.3).map((h) => ({ ...h, score: h.logProb / Math.pow(h.tokens.length, alpha) }));
         all.sort((a, b) => b.score - a.score);

@@ -15,6 +15,7 @@ import * as attention from "../../solutions/attention";
 import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
 import * as efficient from "../../solutions/efficient";
+import * as decoding from "../../solutions/decoding";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
@@ -26,7 +27,7 @@ import { checksFor } from "../grading/checks";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
 import { assembleSubmission, plantedFiles, type Planted } from "../fairness/planted";
 
-const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, bert, gpt, vit, efficient };
+const REFERENCE: Record<string, Record<string, unknown>> = { tensors, attention, multihead, blocks, bert, gpt, decoding, vit, efficient };
 const mutants = plantedFiles("mutants");
 const alternatives = plantedFiles("alternatives");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-fairness-"));

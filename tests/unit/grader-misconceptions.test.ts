@@ -11,6 +11,7 @@ import * as attention from "../../solutions/attention";
 import * as bert from "../../solutions/bert";
 import * as blocks from "../../solutions/blocks";
 import * as efficient from "../../solutions/efficient";
+import * as decoding from "../../solutions/decoding";
 import * as gpt from "../../solutions/gpt";
 import * as multihead from "../../solutions/multihead";
 import * as tensors from "../../solutions/tensors";
@@ -26,7 +27,7 @@ import { exerciseRun, runCheck } from "../../grader/run-check";
 import type { CheckOutcome } from "../../grader/types";
 import { mhaWith } from "../grading/misconceptions/multihead";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, vit, efficient };
+const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, decoding, vit, efficient };
 
 function exercise(id: string): ExerciseInfo {
   return EXERCISES.find((e) => e.id === id) as ExerciseInfo;

@@ -6,6 +6,7 @@ import { findExercise } from "../../../lib/support/exercises";
 import type { Check } from "../../../grader/types";
 import { CLASSIFIER_HEAD_CHECKS, CLS_POOL_CHECKS, ENCODER_FORWARD_CHECKS, MLM_MASK_CHECKS } from "./bert";
 import { ATTENTION_CHECKS, CAUSAL_MASK_CHECKS, PADDING_MASK_CHECKS, SOFTMAX_CHECKS } from "./attention";
+import { BEAM_CHECKS, EDIT_CHECKS, GREEDY_CHECKS, PER_CHECKS } from "./decoding";
 import { DECODER_CHECKS, ENCODER_CHECKS, FFN_CHECKS, LAYER_NORM_CHECKS } from "./blocks";
 import { DECODE_STEP_CHECKS, GPT_FORWARD_CHECKS, NEXT_TOKEN_LOSS_CHECKS, SAMPLE_NEXT_CHECKS } from "./gpt";
 import { MERGE_HEADS_CHECKS, MHA_CHECKS, PE_CHECKS, SPLIT_HEADS_CHECKS } from "./multihead";
@@ -35,6 +36,10 @@ export const CHECKS: Readonly<Record<string, readonly Check[]>> = {
   "5.2": SAMPLE_NEXT_CHECKS as readonly Check[],
   "5.3": DECODE_STEP_CHECKS as readonly Check[],
   "5.4": GPT_FORWARD_CHECKS as readonly Check[],
+  "6.1": GREEDY_CHECKS as readonly Check[],
+  "6.2": BEAM_CHECKS as readonly Check[],
+  "6.3": EDIT_CHECKS as readonly Check[],
+  "6.4": PER_CHECKS as readonly Check[],
   "7.1": EXTRACT_PATCHES_CHECKS as readonly Check[],
   "7.2": PATCH_EMBED_CHECKS as readonly Check[],
   "7.3": CLS_POSITIONS_CHECKS as readonly Check[],
