@@ -67,6 +67,7 @@ type Enc =
   | { t: "number"; v: string }
   | { t: "array"; v: Enc[] }
   | { t: "object"; v: [string, Enc][] }
+  | { t: "function"; v: string }
   | { t: "json"; v: unknown };
 
 function encode(x: unknown): Enc {
@@ -79,7 +80,9 @@ function encode(x: unknown): Enc {
   if (typeof x === "number") return { t: "number", v: Object.is(x, -0) ? "-0" : String(x) };
   if (Array.isArray(x)) return { t: "array", v: x.map(encode) };
   if (x !== null && typeof x === "object") return { t: "object", v: Object.entries(x).map(([k, v]) => [k, encode(v)]) };
-  if (typeof x === "function") throw new Error(`reference recording: cannot record a function value (${x.name || "anonymous"})`);
+  // A function (a model's step) by its code: what it computes beyond that must show in the
+  // object's other fields (as the 6.x table model's settings do), or two calls could share a key.
+  if (typeof x === "function") return { t: "function", v: x.toString() };
   return { t: "json", v: x };
 }
 
@@ -102,6 +105,8 @@ function decode(e: Enc): unknown {
       return e.v.map(decode);
     case "object":
       return Object.fromEntries(e.v.map(([k, v]) => [k, decode(v)]));
+    case "function":
+      throw new Error("reference replay: a recorded output cannot be a function");
     case "json":
       return e.v;
   }

@@ -14,6 +14,7 @@ export type BlocksModule = typeof import("../solutions/blocks");
 export type GptModule = typeof import("../solutions/gpt");
 export type VitModule = typeof import("../solutions/vit");
 export type BertModule = typeof import("../solutions/bert");
+export type DecodingModule = typeof import("../solutions/decoding");
 export type EfficientModule = typeof import("../solutions/efficient");
 
 /**
