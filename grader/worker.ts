@@ -202,7 +202,9 @@ async function gradeInSandbox(
     await gradeExercise(ex.id, loaded.module, refs[ex.module], {
       timeoutMs: job.timeoutMs,
       checks,
-      causes: causesAvailable() ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() } : undefined,
+      causes: causesAvailable()
+        ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map(), gradientsThroughSwaps: false }
+        : undefined,
       onOutcome: (check, outcome) => {
         if (outcome.kind === "timeout" || outcome.kind === "crashed") reusable = false;
         write(check, outcome);

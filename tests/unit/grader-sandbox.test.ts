@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLI, REGISTER, ROOT, SOLUTIONS_DIR } from "../../grader/paths";
+import { assembleSubmission, plantedFiles } from "../fairness/planted";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-sandbox-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -122,5 +123,23 @@ describe("the sandbox is fair to correct code", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Total: 15\/15/);
     expect(r.stdout).not.toMatch(/Flagged/);
+  });
+
+  it("no double jeopardy for gradient tests: a correct 2.3 on a wrong 1.2 keeps its marks (the swapped reference cannot carry gradients back into the sandbox)", () => {
+    const planted = plantedFiles("mutants").find((m) => m.id === "1.2-softmax-over-queries")!;
+    const dir = assembleSubmission([planted], fs.mkdtempSync(path.join(os.tmpdir(), "lab-sandbox-grad-")));
+    try {
+      const r = spawnSync(process.execPath, ["--require", REGISTER, CLI, "2.3", "--impl", dir, "--sandbox", "--no-typecheck"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, FORCE_COLOR: "0" },
+        timeout: 300_000,
+        maxBuffer: 32 * 1024 * 1024,
+      });
+      expect(r.stdout).toMatch(/Total: 30\/30/);
+      expect(r.stdout).toMatch(/fix 1\.2 first \(credited here: 1\.2 loses its own marks; in the sandbox a gradient test cannot be re-run/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
