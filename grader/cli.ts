@@ -13,7 +13,7 @@ import { loadExtraChecks } from "./extra";
 import { ROOT, SOLUTIONS_DIR } from "./paths";
 import { gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
 import { defaultWorkers, runPool, type PoolRun } from "./pool";
-import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
+import { assembleReport, formatMarkdown, formatText, toClassroom, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
 import { stageRunner } from "./sandbox/client";
 import { newRunDir, stageImpl } from "./stage";
 import { stopTypeCheckThread, typeCheckInThread, type TypeCheckTiming, type TypeErrors } from "./typecheck";
@@ -56,6 +56,8 @@ Options:
                             the class: {"submissions": [{"submission": ID, ...}]}, each entry
                             that student's results.json (the file --out writes per student)
   --csv FILE                write a CSV: header, then one row per submission
+  --classroom FILE          write GitHub Classroom's runner result (JSON; the workflow the
+                            student edition ships base64-encodes it for the reporter action)
   --extra-tests DIR         also run the checks in DIR/*.checks.ts: hidden tests (their feedback
                             never shows inputs or details)
   --hidden-visibility V     Gradescope visibility of the hidden tests: hidden, after_due_date,
@@ -70,7 +72,7 @@ Options:
   --no-typecheck            skip the type check of the submission's files
   --keep                    keep the staging folder out/grading/<run>/
   --profile                 print where the time went (start-up, type check, sandboxes, checks) on stderr
-  --verbose                 copy vitest's own output to stderr
+  --verbose                 copy the grading workers' own output to stderr
   -h, --help                this help
 `;
 
@@ -86,6 +88,7 @@ interface Options {
   format: "text" | "markdown";
   json?: string;
   csv?: string;
+  classroom?: string;
   extraTests?: string;
   hiddenVisibility: Visibility;
   timeoutMs: number;
@@ -136,6 +139,7 @@ export function parseArgs(argv: readonly string[]): Options {
       }
       case "--json": o.json = value(flag, inline); break;
       case "--csv": o.csv = value(flag, inline); break;
+      case "--classroom": o.classroom = value(flag, inline); break;
       case "--extra-tests": o.extraTests = value(flag, inline); break;
       case "--hidden-visibility": {
         const v = value(flag, inline);
@@ -410,6 +414,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`grade: --out needs --submissions\n\n${USAGE}`);
     return 2;
   }
+  if (o.classroom && o.submissions) {
+    process.stderr.write(`grade: --classroom grades one submission (a student's repository); for a class use --out\n\n${USAGE}`);
+    return 2;
+  }
   const done: { name: string; report: GradeReport; seconds?: number }[] = [];
   let failed = false;
   if (o.submissions) {
@@ -433,6 +441,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));
+  if (o.classroom) {
+    const max = exercises.reduce((s, e) => s + e.points, 0);
+    // A grader failure still gives the reporter a result to show, not a missing step output.
+    const result = done[0]
+      ? toClassroom(done[0].report)
+      : { version: 1, status: "error", max_score: max, tests: [{ name: "grader", status: "error", score: 0, max_score: max, message: "the grader could not grade this repository: see the grading step's log" }] };
+    writeFile(o.classroom, `${JSON.stringify(result, null, 2)}\n`);
+  }
   stopTypeCheckThread();
   return failed ? 1 : 0;
 }

@@ -297,6 +297,33 @@ export function toGradescope(r: GradeReport, opts: { hiddenVisibility?: Visibili
   return { score: r.score, max_score: r.max, output: `Total ${r.score}/${r.max}. ${summary}.${notes}`, visibility: "visible", tests };
 }
 
+/**
+ * GitHub Classroom's runner result (what its autograding-grading-reporter action decodes from a
+ * step output, base64): one test per exercise, scored in points, "pass" only at full marks, its
+ * message the exercise's problems and notes as the text report words them. Classroom's grade is
+ * the sum of the scores over max_score.
+ */
+export function toClassroom(r: GradeReport): Record<string, unknown> {
+  const tests = r.exercises.map((ex) => {
+    const common = commonFailure(ex);
+    const lines = common
+      ? [`all ${ex.tests.length} tests: ${common}`]
+      : [...ex.problems.map((g) => groupedLine(g, true)), ...ex.notes.map((g) => `note: ${groupedLine(g, false)}`)];
+    return {
+      name: `${ex.info.id} ${ex.info.fn} (lib/${ex.info.module}.ts)`,
+      status: ex.score === ex.max ? "pass" : "fail",
+      score: ex.score,
+      max_score: ex.max,
+      message: [`${ex.score}/${ex.max}`, ...lines].join("\n"),
+    };
+  });
+  // Notes on the whole submission (type errors, the edition's limits) and flags ride on the first
+  // exercise's message: a test of their own would count as one more passed test in the reporter.
+  const extra = [...r.notes.map((n) => `Note: ${n}`), ...r.flags.map((f) => `Flagged: ${f}`)];
+  if (extra.length > 0 && tests[0]) tests[0].message += `\n${extra.join("\n")}`;
+  return { version: 1, status: r.score === r.max ? "pass" : "fail", max_score: r.max, tests };
+}
+
 function csvField(s: string | number): string {
   const t = String(s);
   return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;

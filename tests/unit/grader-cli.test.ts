@@ -224,7 +224,8 @@ describe("grader CLI with broken submissions", () => {
       multihead: [["return { output: linear(mergeHeads(output), params.wo, params.bo), weights };", "return { output: mergeHeads(output), weights };"]],
     });
     const json = path.join(tmp, "no-wo.json");
-    const r = runCli(["2.3", "3.3", "--impl", dir, "--json", json]);
+    const classroom = path.join(tmp, "no-wo.classroom.json");
+    const r = runCli(["2.3", "3.3", "--impl", dir, "--json", json, "--classroom", classroom]);
     expect(r.status, r.stderr).toBe(0);
     const gs = readJson<Gradescope>(json);
     const enc = gs.tests.filter((t) => t.name.startsWith("3.3 "));
@@ -238,6 +239,19 @@ describe("grader CLI with broken submissions", () => {
     expect(enc.every((t) => t.status === "passed")).toBe(true);
     expect(gs.tests.filter((t) => t.name.startsWith("2.3 ") && t.status === "failed").length).toBeGreaterThan(5);
     expect(r.stdout).toMatch(/3\.3 Encoder layer \(encoderLayer in lib\/blocks\.ts\): 20\/20\n(.*\n)*  Notes:\n  - tests 1, 2 and 3: your encoderLayer is right here/);
+
+    // The same marks for GitHub Classroom's reporter: one test per exercise, in points.
+    const cr = readJson<{ version: number; status: string; max_score: number; tests: { name: string; status: string; score: number; max_score: number; message: string }[] }>(classroom);
+    expect(cr).toMatchObject({ version: 1, status: "fail", max_score: 50 });
+    expect(cr.tests.map((t) => [t.name, t.status, t.max_score])).toEqual([
+      ["2.3 multiHeadAttention (lib/multihead.ts)", "fail", 30],
+      ["3.3 encoderLayer (lib/blocks.ts)", "pass", 20],
+    ]);
+    expect(cr.tests.reduce((s, t) => s + t.score, 0)).toBe(gs.score);
+    expect(cr.tests[0].score).toBe(gs.tests.filter((t) => t.name.startsWith("2.3 ")).reduce((s, t) => s + t.score, 0));
+    expect(cr.tests[0].score).toBeLessThan(30);
+    expect(cr.tests[0].message).toMatch(/^\d+\/30\ntests? [\d, and]+: /);
+    expect(cr.tests[1].message).toMatch(/^20\/20\nnote: tests 1, 2 and 3: your encoderLayer is right here/);
   });
 
   it("reports the type errors of a submission's files as a note, without changing its marks", () => {
@@ -245,13 +259,19 @@ describe("grader CLI with broken submissions", () => {
       attention: [['export function causalMask(n: number): tf.Tensor2D {', 'export function causalMask(n: number): tf.Tensor2D {\n  const unused: number = "not a number";']],
     });
     const json = path.join(tmp, "typed.json");
-    const r = runCli(["1.3", "--impl", dir, "--json", json]);
+    const classroom = path.join(tmp, "typed.classroom.json");
+    const r = runCli(["1.3", "--impl", dir, "--json", json, "--classroom", classroom]);
     expect(r.status, r.stderr).toBe(0);
     const gs = readJson<Gradescope>(json);
     expect(gs.score).toBe(10);
     const note = /Note: lib\/attention\.ts has 1 TypeScript error \(marks are not affected, but the notebook refuses to run the file until they are fixed; `npx tsc -p \.` lists them\): line \d+: Type 'string' is not assignable to type 'number'\./;
     expect(r.stdout).toMatch(note);
     expect(gs.output).toMatch(note);
+    const cr = readJson<{ status: string; tests: { score: number; message: string }[] }>(classroom);
+    expect(cr.status).toBe("pass");
+    expect(cr.tests).toHaveLength(1);
+    expect(cr.tests[0].score).toBe(10);
+    expect(cr.tests[0].message).toMatch(new RegExp(`^10/10\n${note.source}`));
   });
 
   // In the sandbox a child process is refused outright; this is the in-process path (a student grading their own lib/).
