@@ -29,9 +29,11 @@ const ROOT = path.resolve(__dirname, "..");
 /** Folders copied whole (relative to the kit), minus what `skip` says. */
 const TREES = ["lib", "grader", "tests/grading/checks", "datasets", "checkpoints", "scripts/kernel"];
 /** Single files copied as they are. */
-const FILES = ["scripts/start.ts", "scripts/jupyter.ts", "tsconfig.json", "package-lock.json", ".gitignore", "tests/fixtures/pytorch.ts", "tests/fixtures/vit.ts"];
+const FILES = ["scripts/start.ts", "scripts/jupyter.ts", "tsconfig.json", ".gitignore", "tests/fixtures/pytorch.ts", "tests/fixtures/vit.ts"];
 /** Shipped files and folders that stay out (paths relative to the kit). */
-const SKIP = new Set(["datasets/build", "grader/gradescope.ts"]);
+const SKIP = new Set(["datasets/build", "grader/gradescope.ts", "grader/classroom.yml"]);
+/** The edition's dev tools: what `npm start` (ts-node) and the type check need; not the kit's test, bench and export tools. */
+const EDITION_DEV_DEPENDENCIES = ["@types/node", "ts-node", "typescript"];
 
 export interface ReleaseOptions {
   out: string;
@@ -146,7 +148,28 @@ function studentPackageJson(): string {
   const keep = ["start", "grade", "typecheck"];
   pkg.scripts = Object.fromEntries(keep.map((k) => [k, pkg.scripts[k]]));
   pkg.description = `${String(pkg.description)} (student edition)`;
+  const dev = pkg.devDependencies as Record<string, string>;
+  const missing = EDITION_DEV_DEPENDENCIES.filter((d) => !dev[d]);
+  if (missing.length > 0) throw new Error(`release: the kit's package.json no longer lists ${missing.join(", ")} (EDITION_DEV_DEPENDENCIES in scripts/release.ts)`);
+  pkg.devDependencies = Object.fromEntries(EDITION_DEV_DEPENDENCIES.map((d) => [d, dev[d]]));
   return `${JSON.stringify(pkg, null, 2)}\n`;
+}
+
+/**
+ * The kit's package-lock.json pruned to the edition's package.json (no vitest, vite, playwright or
+ * MathJax), so that `npm ci` installs the same versions the kit was tested with: npm itself drops
+ * the packages nothing needs any more, offline, from the lock alone (no download, no cache).
+ */
+function studentLockfile(out: string, files: string[]): void {
+  fs.copyFileSync(path.join(ROOT, "package-lock.json"), path.join(out, "package-lock.json"));
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), "lab-release-npm-"));
+  try {
+    const r = spawnSync("npm", ["install", "--package-lock-only", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "--cache", cache], { cwd: out, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`release: npm could not prune package-lock.json to the edition's package.json:\n${r.stdout}${r.stderr}`);
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+  files.push("package-lock.json");
 }
 
 function studentTsconfig(): string {
@@ -206,6 +229,13 @@ ${total} points in all.
   checkpoints (\`checkpoints/\`) are included, so the notebooks' experiments with trained models
   run with your functions once you have implemented them.
 - Your tutor may grade with further (hidden) tests.
+
+## Graded on every push (GitHub Classroom)
+
+If your course hands this out through GitHub Classroom, \`.github/workflows/classroom.yml\`
+grades your repository's \`lib/\` on every push with the same \`npm run grade\`: the run's summary
+page (the Actions tab) shows the whole report, and the points go to Classroom. Grade locally first;
+the workflow gives the same marks.
 `;
 }
 
@@ -312,6 +342,8 @@ export function buildRelease(opts: ReleaseOptions): ReleaseSummary {
   }
   fs.symlinkSync("../lib", path.join(out, "notebooks", "lib"));
   write(out, "package.json", studentPackageJson(), files);
+  studentLockfile(out, files);
+  write(out, ".github/workflows/classroom.yml", fs.readFileSync(path.join(ROOT, "grader", "classroom.yml"), "utf8"), files);
   fs.writeFileSync(path.join(out, "tsconfig.json"), studentTsconfig());
   write(out, "README.md", studentReadme(EXERCISE_MODULES), files);
 

@@ -131,6 +131,43 @@ describe("the student release", () => {
     expect(summary.fixtureEntries).toBeGreaterThan(100);
   });
 
+  it("ships the kit's locked versions without its test tools, and a GitHub Classroom workflow whose grade step feeds the reporter", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(out, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const kit = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as typeof pkg;
+    expect(pkg.dependencies).toEqual(kit.dependencies);
+    expect(Object.keys(pkg.devDependencies).sort()).toEqual(["@types/node", "ts-node", "typescript"]);
+    const lock = JSON.parse(fs.readFileSync(path.join(out, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+    const kitLock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as typeof lock;
+    for (const gone of ["vitest", "vite", "playwright-core", "mathjax"]) expect(lock.packages[`node_modules/${gone}`], gone).toBeUndefined();
+    // The same versions as the kit's lock (pruned, never re-resolved), and consistent: npm ci would install exactly these.
+    for (const [k, v] of Object.entries(lock.packages)) if (k !== "") expect(v.version, k).toBe(kitLock.packages[k]?.version);
+    expect(lock.packages["node_modules/@tensorflow/tfjs"]?.version).toBe("4.22.0");
+    const ls = spawnSync("npm", ["ls", "--package-lock-only", "--all"], { cwd: out, encoding: "utf8" });
+    expect(ls.status, ls.stdout + ls.stderr).toBe(0);
+
+    // The workflow: its Grade step run as GitHub Actions runs it (bash -e, with the runner's files), then decoded as the reporter does.
+    const yml = fs.readFileSync(path.join(out, ".github", "workflows", "classroom.yml"), "utf8");
+    expect(yml).toMatch(/^name: Autograding Tests$/m);
+    expect(yml).toMatch(/^ {4}name: Autograding Tests$/m); // the job's check run: the reporter looks it up by this name
+    const step = /- name: Grade\n\s+id: (\w+)\n\s+run: \|\n((?: {10}.*\n)+)/.exec(yml);
+    expect(step).not.toBeNull();
+    const [, id, block] = step as RegExpExecArray;
+    const runner = /runners: (\S+)/.exec(yml)?.[1];
+    expect(runner).toBe(id);
+    expect(yml).toContain(`${id.toUpperCase()}_RESULTS: "\${{ steps.${id}.outputs.result }}"`);
+    const runnerDir = fs.mkdtempSync(path.join(dir, "runner-"));
+    const env = { ...process.env, RUNNER_TEMP: runnerDir, GITHUB_OUTPUT: path.join(runnerDir, "output"), GITHUB_STEP_SUMMARY: path.join(runnerDir, "summary.md"), FORCE_COLOR: "0", LAB_REFERENCE: "" };
+    const script = block.replace(/^ {10}/gm, "").replace("grade -- ", "grade -- --no-typecheck ");
+    const r = spawnSync("bash", ["-e", "-c", script], { cwd: out, env, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(fs.readFileSync(env.GITHUB_STEP_SUMMARY, "utf8")).toContain(`**Total: 0/${TOTAL}**`);
+    const output = /^result=(.+)$/m.exec(fs.readFileSync(env.GITHUB_OUTPUT, "utf8"))?.[1] ?? "";
+    const result = JSON.parse(Buffer.from(output, "base64").toString("utf8")) as { version: number; status: string; max_score: number; tests: { name: string; status: string; score: number; message: string }[] };
+    expect(result).toMatchObject({ version: 1, status: "fail", max_score: TOTAL });
+    expect(result.tests.map((t) => t.name)).toEqual(EXERCISES.map((e) => `${e.id} ${e.fn} (lib/${e.module}.ts)`));
+    expect(result.tests.every((t) => t.status === "fail" && t.score === 0 && t.message.includes("not implemented yet"))).toBe(true);
+  });
+
   it("grades from the recorded outputs alone: the stubs score 0, the reference copied into lib/ full marks on every exercise", () => {
     const stubs = grade([]);
     expect(stubs.status, stubs.stderr).toBe(0);
