@@ -2,7 +2,8 @@
  * One share of the grader benchmark's cross product, run as its own process by bench/grader.ts
  * (`node --require grader/register.js bench/grader-cross.ts PART PARTS`): every planted file of
  * tests/fairness/ whose index is PART modulo PARTS, spliced into a correct submission and graded in
- * process on EVERY exercise. Prints one JSON line per planted file on stdout.
+ * process on EVERY exercise (or only the ids of an optional comma-separated ONLY argument:
+ * `bench/grader-cross.ts PART PARTS ONLY`). Prints one JSON line per planted file on stdout.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -28,10 +29,12 @@ export interface CrossResult {
 }
 
 async function main(): Promise<void> {
-  const [part, parts] = process.argv.slice(2).map(Number);
+  const [part, parts] = process.argv.slice(2, 4).map(Number);
+  // An optional fifth argument: the planted ids to grade (comma-separated), as bench/grader.ts --only passes them.
+  const only = process.argv[4] ? new Set(process.argv[4].split(",")) : undefined;
   await setupBackend(undefined, { quiet: true });
   const refs = loadReferences();
-  const all = [...plantedFiles("mutants"), ...plantedFiles("alternatives")];
+  const all = [...plantedFiles("mutants"), ...plantedFiles("alternatives")].filter((p) => !only || only.has(p.id));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-bench-"));
   try {
     for (const [i, p] of all.entries()) {

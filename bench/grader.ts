@@ -11,6 +11,9 @@
  * - Time to grade one submission through the real command (`npm run grade -- --impl DIR`), wall
  *   and CPU time, for a copy of the reference, the stubs and two planted mistakes, each made
  *   unique so that no cached type check or compile helps. `--timing-only` measures just this.
+ * - `--only ID,ID`: the cross product for just those planted files (mutants or alternatives, by
+ *   file name without .ts), with the same checks and figures over them, and no timings: a quick
+ *   look at a few files while sharpening the feedback. Its shares are not the benchmark's.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -23,9 +26,9 @@ import { assembleSubmission, plantedFiles, type Planted } from "../tests/fairnes
 import type { CrossResult, CrossTest } from "./grader-cross";
 import { median, type Benchmark, type BenchRow } from "./harness";
 
-function runShare(part: number, parts: number): Promise<CrossResult[]> {
+function runShare(part: number, parts: number, only?: readonly string[]): Promise<CrossResult[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--require", REGISTER, path.join(__dirname, "grader-cross.ts"), String(part), String(parts)], {
+    const child = spawn(process.execPath, ["--require", REGISTER, path.join(__dirname, "grader-cross.ts"), String(part), String(parts), ...(only ? [only.join(",")] : [])], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -104,25 +107,65 @@ function unique(dir: string): string {
   return dir;
 }
 
+/** The planted ids of `--only ID,ID`, or undefined without it. */
+function onlyIds(): string[] | undefined {
+  const at = process.argv.indexOf("--only");
+  if (at < 0) return undefined;
+  const ids = (process.argv[at + 1] ?? "").split(",").filter((id) => id !== "");
+  const known = new Set([...plantedFiles("mutants"), ...plantedFiles("alternatives")].map((p) => p.id));
+  const unknown = ids.filter((id) => !known.has(id));
+  if (ids.length === 0 || unknown.length > 0) throw new Error(`bench grader: --only needs planted ids (file names without .ts, comma-separated)${unknown.length > 0 ? `; unknown: ${unknown.join(", ")}` : ""}`);
+  return ids;
+}
+
+const pct = (n: number, of: number) => (of === 0 ? 100 : (100 * n) / of);
+
+/** The cross product's rows: the three shares and its time. */
+function crossRows(mutants: number, notLosing: number, unnamed: number, alternatives: number, unfair: number, variant: string, seconds: number, parts: number, load: number): BenchRow[] {
+  return [
+    { name: "mutants that lose marks", variant: `${mutants} planted`, value: pct(mutants - notLosing, mutants), unit: "%", detail: `${notLosing} keep their marks`, target: { op: ">=", value: 100 } },
+    {
+      name: "mutants whose feedback names the real cause",
+      variant: `${mutants} planted`,
+      value: pct(mutants - unnamed, mutants),
+      unit: "%",
+      detail: `${mutants - unnamed} of ${mutants}, on every exercise`,
+      target: { op: ">=", value: 90 },
+    },
+    { name: "correct alternatives at full marks", variant: `${alternatives} planted`, value: pct(alternatives - unfair, alternatives), unit: "%", detail: "every exercise, no notes", target: { op: ">=", value: 100 } },
+    { name: "fairness cross product", variant, value: seconds, unit: "s", detail: `${parts} processes, load ${load.toFixed(1)} at start` },
+  ];
+}
+
 export const graderBenchmark: Benchmark = {
   name: "grader",
   async run(): Promise<BenchRow[]> {
     const load = os.loadavg()[0];
     // --timing-only: just the one-submission timings (a minute or two), without the cross product.
     const timingOnly = process.argv.includes("--timing-only");
-    const parts = Math.max(1, defaultWorkers());
+    const only = onlyIds();
+    if (timingOnly && only) throw new Error("bench grader: --only and --timing-only exclude each other");
+    const parts = Math.max(1, Math.min(defaultWorkers(), only?.length ?? Infinity));
+    const mutants = plantedFiles("mutants").filter((p) => !only || only.includes(p.id));
+    const alternatives = plantedFiles("alternatives").filter((p) => !only || only.includes(p.id));
     const t0 = Date.now();
-    const results = timingOnly ? [] : (await Promise.all([...Array(parts).keys()].map((i) => runShare(i, parts)))).flat();
+    const results = timingOnly ? [] : (await Promise.all([...Array(parts).keys()].map((i) => runShare(i, parts, only)))).flat();
     const crossSeconds = (Date.now() - t0) / 1000;
     const byId = new Map(results.map((r) => [r.id, r]));
-    const mutants = plantedFiles("mutants");
-    const alternatives = plantedFiles("alternatives");
     const notLosing = timingOnly ? [] : mutants.filter((m) => !losesMarks(m, byId.get(m.id) as CrossResult));
     const unnamed = timingOnly ? [] : mutants.map((m) => [m, causeProblem(m, byId.get(m.id) as CrossResult)] as const).filter(([, why]) => why !== undefined);
     const unfair = timingOnly ? [] : alternatives.filter((a) => EXERCISES.some((ex) => (byId.get(a.id) as CrossResult).byExercise[ex.id].some((t) => !t.passed || t.text)));
     for (const m of notLosing) console.log(`  mutant keeps its marks: ${m.id} (${m.what})`);
     for (const [m, why] of unnamed) console.log(`  cause not named: ${m.id}: ${why}`);
     for (const a of unfair) console.log(`  alternative loses marks: ${a.id}`);
+    if (only) {
+      // Each selected mutant's own feedback, to read what a student would.
+      for (const m of mutants) {
+        const own = lost((byId.get(m.id) as CrossResult).byExercise[m.exercise]).map((t) => `${t.name}: ${t.text ?? ""}`);
+        console.log(`  ${m.id} (${m.exercise}) ${unnamed.some(([u]) => u === m) ? "cause NOT named" : "names the cause"}; feedback:\n    ${own.join("\n    ")}`);
+      }
+      return crossRows(mutants.length, notLosing.length, unnamed.length, alternatives.length, unfair.length, `${results.length} files (--only) × ${EXERCISES.length} exercises`, crossSeconds, parts, load);
+    }
 
     // Time to grade one submission, through the real command.
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "grader-bench-time-"));
@@ -148,21 +191,9 @@ export const graderBenchmark: Benchmark = {
       const walls = timings.map((t) => t.wall);
       const cpus = timings.every((t) => t.cpu !== undefined) ? timings.map((t) => t.cpu as number) : undefined;
       const loadText = `load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}, ${os.cpus().length} cores`;
-      const pct = (n: number, of: number) => (100 * n) / of;
-      const shares: BenchRow[] = [
-        { name: "mutants that lose marks", variant: `${mutants.length} planted`, value: pct(mutants.length - notLosing.length, mutants.length), unit: "%", detail: `${notLosing.length} keep their marks`, target: { op: ">=", value: 100 } },
-        {
-          name: "mutants whose feedback names the real cause",
-          variant: `${mutants.length} planted`,
-          value: pct(mutants.length - unnamed.length, mutants.length),
-          unit: "%",
-          detail: `${mutants.length - unnamed.length} of ${mutants.length}, on every exercise`,
-          target: { op: ">=", value: 90 },
-        },
-        { name: "correct alternatives at full marks", variant: `${alternatives.length} planted`, value: pct(alternatives.length - unfair.length, alternatives.length), unit: "%", detail: "every exercise, no notes", target: { op: ">=", value: 100 } },
-      ];
+      const shares = crossRows(mutants.length, notLosing.length, unnamed.length, alternatives.length, unfair.length, `${results.length} files × ${EXERCISES.length} exercises`, crossSeconds, parts, load);
       return [
-        ...(timingOnly ? [] : shares),
+        ...(timingOnly ? [] : shares.slice(0, 3)),
         { name: "one submission: median wall time", variant: `npm run grade, ${timings.length} submissions`, value: median(walls), unit: "s", detail: loadText, target: { op: "<=", value: 20 } },
         { name: "one submission: slowest wall time", variant: `npm run grade, ${timings.length} submissions`, value: Math.max(...walls), unit: "s", detail: loadText, target: { op: "<=", value: 20 } },
         ...(cpus
@@ -171,7 +202,7 @@ export const graderBenchmark: Benchmark = {
               { name: "one submission: most CPU time", variant: "CLI + type check + workers + sandboxes", value: Math.max(...cpus), unit: "s", detail: "≤ 40 s CPU fits 20 s wall on 2 idle cores" },
             ]
           : []),
-        ...(timingOnly ? [] : [{ name: "fairness cross product", variant: `${results.length} files × ${EXERCISES.length} exercises`, value: crossSeconds, unit: "s", detail: `${parts} processes, load ${load.toFixed(1)} at start` }]),
+        ...(timingOnly ? [] : shares.slice(3)),
       ];
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

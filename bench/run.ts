@@ -18,8 +18,12 @@ import { vitBenchmark } from "./vit";
 
 const BENCHMARKS: readonly Benchmark[] = [attentionBenchmark, toyTaskBenchmark, gptStepBenchmark, graderBenchmark, namesBenchmark, g2pBenchmark, gradeBatchBenchmark, vitBenchmark, spamBenchmark, efficientBenchmark];
 
+const VALUE_OPTIONS = ["--class", "--only"];
+
 async function main(): Promise<number> {
-  const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+  // Options that take a value (`--class 40`, `--only ID,ID`): their value is not a benchmark name.
+  const args = process.argv.slice(2);
+  const wanted = args.filter((a, i) => !a.startsWith("-") && !VALUE_OPTIONS.includes(args[i - 1]));
   const unknown = wanted.filter((w) => !BENCHMARKS.some((b) => b.name === w));
   if (unknown.length > 0) {
     console.error(`Unknown benchmark(s) ${unknown.join(", ")}; have: ${BENCHMARKS.map((b) => b.name).join(", ")}`);
