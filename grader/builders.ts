@@ -575,7 +575,15 @@ export function gradientCheck<M, A>(spec: GradientCheckSpec<M, A>): Check<M> {
       const { names, tensors } = spec.wrt(args);
       const out = (r: unknown) => requireLiveTensor("output", r !== null && typeof r === "object" ? spec.output(r) : r);
       // The forward pass first, outside tf.grads: a wrong result is reported as such, not as a gradient problem.
-      out(spec.call(impl, args));
+      try {
+        out(spec.call(impl, args));
+      } catch (e) {
+        if (isStudentError(e) && !isNotImplemented(e.original)) expectInputsAlive(fn, args, "during this test");
+        throw e;
+      }
+      // The reference runs on the same inputs next: one the student's code disposed is the problem to
+      // report (as the value checks do), not a failure of the grader's own call.
+      expectInputsAlive(fn, args, "during this test");
       const gradsOf = (m: M) =>
         tf.tidy(() => {
           const probe = randn(out(spec.call(ref, args)).shape as number[], spec.seed);

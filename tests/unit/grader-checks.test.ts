@@ -115,6 +115,24 @@ describe("the reference", () => {
   });
 });
 
+describe("gradient checks", () => {
+  it("report an input the student's function disposed as such (its forward pass runs first), not as the grader failing on it", async () => {
+    const check = checksFor("1.2").find((c) => c.gradients) as (typeof CHECKS)[number];
+    const sdpa = attention.scaledDotProductAttention;
+    const disposesQ = {
+      ...attention,
+      scaledDotProductAttention: (...args: Parameters<typeof sdpa>) => {
+        const r = sdpa(...args);
+        args[0].dispose();
+        return r;
+      },
+    };
+    const outcome = await runCheck(check, disposesQ, attention, { timeoutMs: 5_000 });
+    expect(outcome).toMatchObject({ passed: false, kind: "fail" });
+    expect(outcome.feedback).toContain('scaledDotProductAttention disposed its input "q"');
+  });
+});
+
 describe("comparison helpers", () => {
   it("words a value difference with the index, expected and actual value, and how many entries differ", () => {
     const expected = tf.tensor3d([0.1, 0.2, 0.3, 0.52, 0.5, 0.6], [2, 3, 1]);
