@@ -2,8 +2,8 @@
  * @planted mutant
  * @exercise 7.3
  * @bug adds positions[0 … N − 1] to the patches and positions[N] to [CLS]
- * @feedback output differs from the reference
- * @cause row i must be tokens[i − 1] + positions[i]
+ * @feedback the wrong rows of positions: row 0 must be cls + positions[0] and row i must be tokens[i − 1] + positions[i]
+ * @feedback your row 0 is cls + positions[4]
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ClsPositionParams } from "../../../lib/support/types";

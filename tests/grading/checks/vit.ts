@@ -168,12 +168,46 @@ function clsParams(n: number, d: number, seed: number, rows = n + 1): ClsPositio
 }
 const clsArgs = (shape: number[], seed: number) => (): ClsArgs => ({ params: clsParams(shape[1], shape[2], seed), tokens: randn(shape, seed + 5) });
 
-/** Row 0 ([CLS]) against rows 1 … N (the patches): which part differs. */
-function clsProbe(got: unknown, expected: unknown): Finding | undefined {
+/**
+ * Which row of positions each row of the student's result holds, if each is its own token (row 0
+ * cls, row i tokens[i − 1], in every image) plus one whole row of positions (or none): a list of
+ * row indices (-1: no position row), or undefined when some row is not of that form.
+ */
+function positionRowsAdded(g: Arr, args: ClsArgs): number[] | undefined {
+  const live = (t: tf.Tensor) => !t.isDisposed;
+  if (!live(args.tokens) || !live(args.params.cls) || !live(args.params.positions)) return undefined;
+  const tokens = arr(args.tokens);
+  const cls = arr(args.params.cls);
+  const pos = arr(args.params.positions);
+  const [b, t, d] = g.shape;
+  if (tokens.shape[1] !== t - 1 || tokens.shape[2] !== d || pos.shape[1] !== d) return undefined;
+  const out: number[] = [];
+  for (let r = 0; r < t; r++) {
+    const residual = (i: number) => [...Array(d).keys()].map((j) => g.data[(i * t + r) * d + j] - (r === 0 ? cls.data[j] : tokens.data[(i * (t - 1) + r - 1) * d + j]));
+    const res = [...Array(b).keys()].map(residual);
+    const candidates = [-1, ...Array(pos.shape[0]).keys()];
+    const row = candidates.find((k) => res.every((x) => allClose(x, k < 0 ? new Array(d).fill(0) : Array.from(pos.data.slice(k * d, (k + 1) * d)))));
+    if (row === undefined) return undefined;
+    out.push(row);
+  }
+  return out;
+}
+
+/** Row 0 ([CLS]) against rows 1 … N (the patches): which part differs, or which position rows were added where. */
+function clsProbe(got: unknown, expected: unknown, args: ClsArgs): Finding | undefined {
   if (!(got instanceof tf.Tensor) || got.isDisposed || !(expected instanceof tf.Tensor) || got.rank !== 3 || (got.shape as number[]).some((d, i) => d !== expected.shape[i])) return undefined;
   const g = arr(got);
   const e = arr(expected);
   const [b, t, d] = e.shape;
+  const added = positionRowsAdded(g, args);
+  if (added && added.some((k, r) => k !== r)) {
+    const wrong = added.map((k, r) => [r, k]).filter(([r, k]) => k !== r);
+    const say = ([r, k]: number[]) => `your row ${r} is ${r === 0 ? "cls" : `tokens[${r - 1}]`} + ${k < 0 ? "no position row" : `positions[${k}]`}`;
+    return {
+      problem: "your rows hold the right tokens ([CLS] first, then the patches in order) but the wrong rows of positions: row 0 must be cls + positions[0] and row i must be tokens[i − 1] + positions[i]",
+      detail: wrong.slice(0, 4).map(say).join(", ") + (wrong.length > 4 ? ", …" : ""),
+    };
+  }
   const rows = (a: Arr, from: number, to: number) => [...Array(b).keys()].flatMap((i) => Array.from(a.data.slice((i * t + from) * d, (i * t + to) * d)));
   const clsOk = allClose(rows(g, 0, 1), rows(e, 0, 1));
   const restOk = allClose(rows(g, 1, t), rows(e, 1, t));
