@@ -4,6 +4,7 @@
  * @style transposes the last two axes of k with tf.transpose, then a plain tf.matMul
  * @near no-transpose
  * @near transpose-q
+ * @near transpose-all-axes
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireTensor } from "../../../lib/support/checks";

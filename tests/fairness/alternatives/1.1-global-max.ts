@@ -4,6 +4,7 @@
  * @style subtracts the global maximum instead of each slice's maximum (also stable for these inputs)
  * @near naive
  * @near no-keepdims
+ * @near max-over-last-axis
  */
 import * as tf from "@tensorflow/tfjs";
 import { fmtShape, LabInputError, requireTensor } from "../../../lib/support/checks";

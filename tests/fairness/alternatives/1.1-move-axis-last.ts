@@ -2,6 +2,7 @@
  * @planted alternative
  * @exercise 1.1
  * @style moves the axis to the end with tf.transpose, works on the last axis, moves it back; disposes by hand
+ * @near max-over-last-axis
  */
 import * as tf from "@tensorflow/tfjs";
 import { LabInputError, requireTensor } from "../../../lib/support/checks";

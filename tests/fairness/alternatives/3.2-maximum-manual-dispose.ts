@@ -3,6 +3,8 @@
  * @exercise 3.2
  * @style tf.maximum(h, 0) as the ReLU, one position at a time via tf.unstack over T, disposing by hand
  * @near relu-both
+ * @near relu-before-bias
+ * @near sigmoid
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FeedForwardParams } from "../../../lib/support/types";

@@ -5,6 +5,7 @@
  * @near self-mask-ignored
  * @near post-norm
  * @near no-residual
+ * @near self-mask-to-cross
  */
 import * as tf from "@tensorflow/tfjs";
 import { feedForward, layerNorm } from "../../../lib/blocks";

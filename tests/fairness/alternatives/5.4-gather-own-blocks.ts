@@ -5,6 +5,8 @@
  * @near no-causal-mask
  * @near no-positions
  * @near no-final-norm
+ * @near positions-reversed
+ * @near tied-output-layer
  */
 import * as tf from "@tensorflow/tfjs";
 import { causalMask } from "../../../lib/attention";

@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 0.1
  * @bug tf.transpose(k) with no permutation reverses every axis, not just the last two
- * @feedback dotProductScores threw Error
+ * @misconception transpose-all-axes
  * @cause transpose
  */
 import * as tf from "@tensorflow/tfjs";

@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 1.1
  * @bug subtracts each row's maximum over the last axis, whatever axis the softmax is over
- * @feedback output differs from the reference
+ * @misconception max-over-last-axis
  * @cause maximum
  */
 import * as tf from "@tensorflow/tfjs";

@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 3.2
  * @bug applies the ReLU before adding b1
- * @feedback output differs from the reference
+ * @misconception relu-before-bias
  * @cause b1
  */
 import * as tf from "@tensorflow/tfjs";

@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 3.2
  * @bug uses a sigmoid instead of the ReLU
- * @feedback output differs from the reference
+ * @misconception sigmoid
  * @cause ReLU
  */
 import * as tf from "@tensorflow/tfjs";

@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 3.4
  * @bug passes selfMask to the cross-attention as well
- * @feedback decoderLayer threw
+ * @misconception self-mask-to-cross
  * @cause selfMask
  */
 import * as tf from "@tensorflow/tfjs";

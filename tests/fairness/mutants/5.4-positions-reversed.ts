@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 5.4
  * @bug adds the position embeddings in reverse order (rows T-1 … 0)
- * @feedback output differs from the reference
+ * @misconception positions-reversed
  * @cause position embedding
  */
 import * as tf from "@tensorflow/tfjs";

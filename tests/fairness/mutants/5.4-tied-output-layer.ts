@@ -2,7 +2,7 @@
  * @planted mutant
  * @exercise 5.4
  * @bug ties the output layer to the token embeddings (logits = h · tokenEmbeddingᵀ + b, as GPT-2 does) instead of using head.w
- * @feedback output differs from the reference
+ * @misconception tied-output-layer
  * @cause head.w
  */
 import * as tf from "@tensorflow/tfjs";

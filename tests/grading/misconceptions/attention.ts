@@ -55,6 +55,17 @@ export const SOFTMAX_MISCONCEPTIONS: readonly Misconception<Softmax>[] = [
         return tf.div(e, tf.sum(e, axis));
       }),
   },
+  {
+    exercise: "1.1",
+    id: "max-over-last-axis",
+    looksLike: "a softmax over `axis` that subtracts the maximum over the last axis (tf.max(x, -1, true)) instead of over `axis`",
+    fix: "subtract a constant of each slice the softmax normalises: tf.max(x, axis, true) — the maximum over the last axis varies along `axis` and changes the result",
+    fn: (x, axis = -1) =>
+      tf.tidy(() => {
+        const e = tf.exp(tf.sub(x, tf.max(x, -1, true)));
+        return tf.div(e, tf.sum(e, axis, true));
+      }),
+  },
 ];
 
 

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BlocksModule, Misconception } from "../../../grader/types";
-import { dense, mhaWith, type Mha } from "./multihead";
+import { dense, mhaWith, sameShapesMentioned, type Mha } from "./multihead";
 
 type LayerNorm = BlocksModule["layerNorm"];
 type FeedForward = BlocksModule["feedForward"];
@@ -88,11 +88,20 @@ export const LAYER_NORM_MISCONCEPTIONS: readonly Misconception<LayerNorm>[] = [
 // ---------------------------------------------------------------------------------------------
 // 3.2 feedForward
 
-function ffnWith(o: { relu: "hidden" | "none" | "output" | "both" }): FeedForward {
+interface FfnOptions {
+  relu: "hidden" | "none" | "output" | "both";
+  /** The hidden layer's nonlinearity where the ReLU goes (default ReLU). */
+  activation?: "relu" | "sigmoid";
+  /** relu(x·w1) + b1: the bias added after the ReLU. */
+  biasAfterRelu?: boolean;
+}
+
+function ffnWith(o: FfnOptions): FeedForward {
+  const act = (h: tf.Tensor) => (o.activation === "sigmoid" ? tf.sigmoid(h) : tf.relu(h));
   return (p, x) =>
     tf.tidy(() => {
-      let hidden = dense(x, p.w1, p.b1);
-      if (o.relu === "hidden" || o.relu === "both") hidden = tf.relu(hidden);
+      let hidden = o.biasAfterRelu ? tf.add(act(dense(x, p.w1)), p.b1) : dense(x, p.w1, p.b1);
+      if (!o.biasAfterRelu && (o.relu === "hidden" || o.relu === "both")) hidden = act(hidden);
       const out = dense(hidden, p.w2, p.b2);
       return o.relu === "output" || o.relu === "both" ? tf.relu(out) : out;
     });
@@ -121,6 +130,20 @@ export const FFN_MISCONCEPTIONS: readonly Misconception<FeedForward>[] = [
     looksLike: "a feed-forward network with a ReLU after both layers",
     fix: "only the hidden layer gets the ReLU; the output x·…·w2 + b2 stays linear (it can be negative)",
     fn: ffnWith({ relu: "both" }),
+  },
+  {
+    exercise: "3.2",
+    id: "relu-before-bias",
+    looksLike: "a feed-forward network that applies the ReLU before adding b1 (relu(x·w1) + b1)",
+    fix: "add the bias first, then the ReLU: relu(x·w1 + b1)·w2 + b2 (with the bias after it, the hidden layer can be negative and b1 no longer shifts where the ReLU cuts)",
+    fn: ffnWith({ relu: "hidden", biasAfterRelu: true }),
+  },
+  {
+    exercise: "3.2",
+    id: "sigmoid",
+    looksLike: "a feed-forward network with a sigmoid instead of the ReLU on the hidden layer",
+    fix: "the kit's feed-forward network uses the ReLU: tf.relu(x·w1 + b1)·w2 + b2 (not tf.sigmoid)",
+    fn: ffnWith({ relu: "hidden", activation: "sigmoid" }),
   },
 ];
 
@@ -207,9 +230,22 @@ interface DecoderOptions {
   /** Where cross-attention's queries come from: LN2(a) is right. */
   crossQueries?: "ln2-a" | "ln2-y" | "ln1-y";
   ignoreSelfMask?: boolean;
+  /** The mask given to cross-attention: memoryMask is right; "self" passes selfMask there too. */
+  crossMask?: "memory" | "self";
   norm?: "pre" | "post";
   residual?: "all" | "none";
   mha?: Mha;
+}
+
+/**
+ * Throws, naming both shapes, when `mask` does not broadcast to the attention's [B, Tq, Tk]: the
+ * variant then fails where the reference multiHeadAttention (or the student's own) rejects the mask,
+ * with a message naming the same shapes (sameShapesMentioned).
+ */
+function expectMaskBroadcasts(mask: tf.Tensor, target: number[]): void {
+  const m = mask.shape;
+  const fits = m.length <= target.length && m.every((n, i) => n === 1 || n === target[target.length - m.length + i]);
+  if (!fits) throw new Error(`mask [${m.join(",")}] does not broadcast to [B, Tq, Tk] [${target.join(",")}]`);
 }
 
 /** A decoder layer with one deliberate mistake; with no options it is correct. */
@@ -232,7 +268,9 @@ export function decoderWith(o: DecoderOptions): Decoder {
       const n2 = ln(a, p.norm2);
       const queries = o.crossQueries === "ln2-y" ? ln(y, p.norm2) : o.crossQueries === "ln1-y" ? n1 : n2;
       const kv = o.crossKV === "decoder" ? n2 : o.crossKV === "normed-memory" ? ln(memory, p.norm2) : memory;
-      const cross = mha(p.crossAttn, queries, kv, memoryMask);
+      const crossMask = o.crossMask === "self" ? selfMask : memoryMask;
+      if (crossMask !== undefined) expectMaskBroadcasts(crossMask, [kv.shape[0], queries.shape[1] as number, kv.shape[1] as number]);
+      const cross = mha(p.crossAttn, queries, kv, crossMask);
       const c = add(a, cross.output);
       return { output: add(c, ffn(p.ffn, ln(c, p.norm3))), selfWeights: self.weights, crossWeights: cross.weights };
     });
@@ -287,6 +325,14 @@ export const DECODER_MISCONCEPTIONS: readonly Misconception<Decoder>[] = [
     looksLike: "a decoder layer without the residual connections",
     fix: "add each sublayer's input back: a = y + …, c = a + …, output = c + …",
     fn: decoderWith({ residual: "none" }),
+  },
+  {
+    exercise: "3.4",
+    id: "self-mask-to-cross",
+    looksLike: "a decoder layer that passes selfMask to the cross-attention as well (instead of memoryMask)",
+    fix: "selfMask ([Ty, Ty], causal) is for the self-attention only; the cross-attention attends from y to memory and takes memoryMask (over memory's Tx positions, or none): multiHeadAttention(crossAttn, LN2(a), memory, memoryMask)",
+    fn: decoderWith({ crossMask: "self" }),
+    errorLike: sameShapesMentioned,
   },
 ];
 

@@ -272,6 +272,10 @@ interface ForwardOptions {
   noMask?: boolean;
   noPositions?: boolean;
   noFinalNorm?: boolean;
+  /** Add the position rows T−1 … 0 instead of 0 … T−1. */
+  positionsReversed?: boolean;
+  /** logits = h·tokenEmbeddingᵀ + head.b (the output layer tied to the token embeddings) instead of h·head.w + head.b. */
+  tiedHead?: boolean;
 }
 
 const encoder = encoderWith({});
@@ -282,11 +286,15 @@ function forwardWith(o: ForwardOptions): Forward {
       const [b, t] = ids.shape as number[];
       const { d, vocabSize } = params.config;
       let x = tf.reshape(tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), vocabSize), params.tokenEmbedding), [b, t, d]);
-      if (!o.noPositions) x = tf.add(x, tf.slice(params.positionEmbedding, [0, 0], [t, d]));
+      if (!o.noPositions) {
+        const rows = tf.slice(params.positionEmbedding, [0, 0], [t, d]);
+        x = tf.add(x, o.positionsReversed ? tf.reverse(rows, 0) : rows);
+      }
       const mask = o.noMask ? undefined : tf.linalg.bandPart(tf.ones([t, t]), -1, 0);
       for (const layer of params.layers) x = encoder(layer, x, mask).output;
       const h = o.noFinalNorm ? x : lnOf(x, params.finalNorm);
-      return tf.reshape(dense(h, params.head.w, params.head.b), [b, t, vocabSize]);
+      const logits = o.tiedHead ? dense(h, params.tokenEmbedding, params.head.b, true) : dense(h, params.head.w, params.head.b);
+      return tf.reshape(logits, [b, t, vocabSize]);
     });
 }
 
@@ -311,5 +319,19 @@ export const GPT_FORWARD_MISCONCEPTIONS: readonly Misconception<Forward>[] = [
     looksLike: "a GPT without the final layer norm before the output layer",
     fix: "after the last layer, apply layerNorm(x, params.finalNorm.gamma, params.finalNorm.beta), then the output layer",
     fn: forwardWith({ noFinalNorm: true }),
+  },
+  {
+    exercise: "5.4",
+    id: "positions-reversed",
+    looksLike: "a GPT that adds the position embeddings in reverse order (row T−1 to the first token, … row 0 to the last)",
+    fix: "the token at position i gets row i of params.positionEmbedding: add tf.slice(positionEmbedding, [0, 0], [T, d]) as it is (no tf.reverse)",
+    fn: forwardWith({ positionsReversed: true }),
+  },
+  {
+    exercise: "5.4",
+    id: "tied-output-layer",
+    looksLike: "a GPT whose output layer is tied to the token embeddings (logits = h·tokenEmbeddingᵀ + head.b, as GPT-2 does) instead of using head.w",
+    fix: "the kit's GPT has its own output layer: logits = LN(x)·params.head.w + params.head.b (head.w is [d, vocabSize], trained separately from tokenEmbedding)",
+    fn: forwardWith({ tiedHead: true }),
   },
 ];

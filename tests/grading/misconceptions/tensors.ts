@@ -39,5 +39,12 @@ export const DOT_PRODUCT_SCORES_MISCONCEPTIONS: readonly Misconception<DotProduc
     fix: "a dot product multiplies and then sums over d: use tf.matMul(q, k, false, true), not tf.mul",
     fn: (q, k) => tf.mul(q, k),
   },
+  {
+    exercise: "0.1",
+    id: "transpose-all-axes",
+    looksLike: "q·tf.transpose(k) with no permutation, which reverses every axis of k ([B, Tk, d] becomes [d, Tk, B]), not just the last two",
+    fix: "transpose only the last two axes of k: tf.matMul(q, k, false, true), or tf.transpose(k, perm) with the last two entries of perm swapped",
+    fn: (q, k) => tf.tidy(() => tf.matMul(q, tf.transpose(k))),
+  },
 ];
 
