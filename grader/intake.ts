@@ -1,6 +1,7 @@
 /**
  * Taking in a submission as the platforms deliver it: a folder (nested any way a learning
- * platform's download unpacks: `frank/frank-hw1/lib/attention.ts`), or a .zip. Only the exercise
+ * platform's download unpacks: `frank/frank-hw1/lib/attention.ts`), a .zip, or a folder holding
+ * the student's uploaded .zip (zips inside a zip are not opened). Only the exercise
  * files (`<module>.ts` for each module of the exercise table) are ever read; nothing else of the
  * submission (its tests, package.json, configs, node_modules, symbolic links) is used, and nothing
  * is extracted to disk: a zip's exercise entries are inflated in memory, under a size cap.
@@ -230,6 +231,16 @@ function folderCandidates(root: string, notes: string[]): Candidate[] {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIPPED_DIRS.has(e.name) && !e.name.startsWith(".") && depth < MAX_DEPTH) walk(p, r, depth + 1);
+        continue;
+      }
+      // A zip inside a folder (learning platforms' downloads: a folder per student holding the upload): its entries, one level deep.
+      if (e.isFile() && e.name.toLowerCase().endsWith(".zip")) {
+        try {
+          for (const c of zipCandidates(p, notes)) out.push({ ...c, rel: `${r}/${c.rel}` });
+        } catch (err) {
+          if (!(err instanceof ZipError)) throw err;
+          notes.push(`could not open ${r}: ${err.message}`);
+        }
         continue;
       }
       const module = MODULE_OF.get(e.name);

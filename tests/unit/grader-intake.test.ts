@@ -105,6 +105,14 @@ describe("taking in a folder", () => {
     expect(got.files.get("bert")?.text).toBe("export const e = 5;\n");
   });
 
+  it("opens a zip inside the folder (one level), and says when it cannot", () => {
+    const dir = folder({ "Frank Smith_12_assignsubmission_file_/upload.zip": makeZip([{ name: "lib/attention.ts", data: ATTN }, { name: "inner.zip", data: makeZip([{ name: "tensors.ts", data: TENS }]) }]), "broken.zip": "no" });
+    const got = takeIn(dir);
+    expect(got.files.get("attention")).toEqual({ text: ATTN, from: "Frank Smith_12_assignsubmission_file_/upload.zip/lib/attention.ts" });
+    expect(got.files.has("tensors")).toBe(false);
+    expect(got.notes).toContain("could not open broken.zip: it is not a zip file (no end-of-central-directory record)");
+  });
+
   it("stops looking after MAX_ENTRIES files, with a note", () => {
     const dir = path.join(tmp, `many${n++}`);
     fs.mkdirSync(path.join(dir, "a"), { recursive: true });
@@ -180,6 +188,9 @@ describe("a class delivered as folders and zips", () => {
     fs.mkdirSync(path.join(subs, "cat", "Homework"), { recursive: true });
     fs.writeFileSync(path.join(subs, "cat", "Homework", "answers.py"), "print(1)");
     fs.writeFileSync(path.join(subs, "dan.zip"), "not a zip at all");
+    // A learning platform's download: a folder per student holding their upload.
+    fs.mkdirSync(path.join(subs, "eve"));
+    fs.writeFileSync(path.join(subs, "eve", "hw1.zip"), makeZip([{ name: "hw1/attention.ts", data: reference("attention") }]));
     fs.writeFileSync(path.join(subs, "README.txt"), "tutor's notes");
     const out = path.join(tmp, "class-out");
     const r = spawnSync(process.execPath, ["--require", REGISTER, CLI, "1.1", "1.3", "--submissions", subs, "--out", out, "--no-typecheck"], {
@@ -195,12 +206,13 @@ describe("a class delivered as folders and zips", () => {
     const [header, ...rows] = fs.readFileSync(path.join(out, "gradebook.csv"), "utf8").trim().split("\n");
     expect(header).toBe("submission,1.1,1.3,total,flags");
     const full = EXERCISES.filter((e) => e.id === "1.1" || e.id === "1.3").reduce((s, e) => s + e.points, 0);
-    expect(rows).toEqual([`ada,20,10,${full},`, `ben,20,10,${full},`, "cat,0,0,0,", "dan,0,0,0,"]);
+    expect(rows).toEqual([`ada,20,10,${full},`, `ben,20,10,${full},`, "cat,0,0,0,", "dan,0,0,0,", `eve,20,10,${full},`]);
     const feedback = (id: string) => fs.readFileSync(path.join(out, id, "feedback.txt"), "utf8");
     expect(feedback("ada")).not.toContain("Note:");
     expect(feedback("ben")).toContain("Note: exercise files found in ben/ben-hw1/lib/ (not at the top of the submission or in lib/): graded from there");
     expect(feedback("cat")).toContain("Note: no exercise files found anywhere in the submission");
     expect(feedback("cat")).toContain("it holds 1 entry at its top: Homework");
+    expect(feedback("eve")).toContain("Note: exercise files found in hw1.zip/hw1/ (not at the top of the submission or in lib/): graded from there");
     expect(feedback("dan")).toContain("not graded: the submission dan.zip could not be read as a zip: it is not a zip file");
     const results = JSON.parse(fs.readFileSync(path.join(out, "ben", "results.json"), "utf8")) as { score: number; output: string };
     expect(results.score).toBe(full);
