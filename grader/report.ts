@@ -85,6 +85,8 @@ export interface AssembleInput {
   maxTimeMs: number;
   jobLimitMs: (ex: ExerciseInfo) => number;
   typeErrors?: TypeErrors;
+  /** Where the submission's files were found (intake.ts): notes on the whole submission. */
+  intakeNotes?: readonly string[];
   /** What the sandbox noted, per exercise. */
   flags?: readonly { exercise: string; flags: readonly string[] }[];
   /** Rewrites machine-specific paths out of feedback (deterministic, path-free messages). */
@@ -162,7 +164,7 @@ export function assembleReport(input: AssembleInput): GradeReport {
       notes: group(tests, (t) => (t.passed ? t.note : undefined), () => undefined),
     };
   });
-  const notes = Object.entries(input.typeErrors?.byModule ?? {})
+  const typeNotes = Object.entries(input.typeErrors?.byModule ?? {})
     .filter(([m]) => input.exercises.some((e) => e.module === m))
     .map(([m, errors]) => {
       const shown = errors.slice(0, 3).join("; ");
@@ -172,6 +174,7 @@ export function assembleReport(input: AssembleInput): GradeReport {
         `refuses to run the file until they are fixed; \`npx tsc -p .\` lists them): ${input.sanitize(shown)}${more}`
       );
     });
+  const notes = [...(input.intakeNotes ?? []).map(input.sanitize), ...typeNotes];
   const edition = editionNote();
   if (edition && exercises.some((e) => e.score < e.max)) notes.push(edition);
   return {
