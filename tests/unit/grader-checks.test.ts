@@ -28,6 +28,7 @@ import { guardAgainstSolutions, solutionImports } from "../../grader/module-hook
 import { SOLUTIONS_DIR } from "../../grader/paths";
 import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, type AssembleInput } from "../../grader/report";
 import { runCheck } from "../../grader/run-check";
+import type { Check } from "../../grader/types";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
 
 const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, decoding, vit, efficient };
@@ -116,7 +117,7 @@ describe("the reference", () => {
 
 describe("gradient checks", () => {
   it("report an input the student's function disposed as such (its forward pass runs first), not as the grader failing on it", async () => {
-    const check = checksFor("1.2").find((c) => c.gradients) as (typeof CHECKS)[number];
+    const check = checksFor("1.2").find((c) => c.gradients) as Check;
     const sdpa = attention.scaledDotProductAttention;
     const disposesQ = {
       ...attention,
