@@ -68,12 +68,24 @@ async function blame(cc: CauseContext, id: string, category: CheckCategory, runO
   let fails = false;
   if (impl) {
     const below = closureOf(id);
+    const checks = cc.checks(id).filter((c) => c.category === category);
+    // In the sandbox a swapped reference block carries no gradients back, so a gradient check run
+    // under swaps fails whatever the block does: it runs with the student's own building blocks
+    // instead, and counts against this block only when none of them fails its own tests.
+    const unswapped = cc.gradientsThroughSwaps === false && below.length > 0 ? checks.filter((c) => c.gradients) : [];
     fails = await withSwaps(referenceFns(cc, below), async () => {
-      for (const c of cc.checks(id).filter((c) => c.category === category)) {
+      for (const c of checks.filter((c) => !unswapped.includes(c))) {
         if (!(await runOther(c, impl, cc.reference(ex.module)))) return true;
       }
       return false;
     });
+    if (!fails && unswapped.length > 0) {
+      let lowerFails = false;
+      for (const b of below) if (!lowerFails) lowerFails = await blame(cc, b, category, runOther);
+      if (!lowerFails) {
+        for (const c of unswapped) if (!fails) fails = !(await runOther(c, impl, cc.reference(ex.module)));
+      }
+    }
   }
   cc.blameMemo.set(key, fails);
   return fails;

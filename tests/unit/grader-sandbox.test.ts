@@ -142,4 +142,41 @@ describe("the sandbox is fair to correct code", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a building block whose own gradient test cannot be re-run under swaps is not blamed for it: a 7.4 whose gradient test fails through a correct-valued 7.3 keeps the loss", () => {
+    // 2.3's gradient test, run with its building blocks swapped for the reference, would fail in the
+    // sandbox whatever 2.3 does (the swapped blocks carry no gradients back); 2.3 was then blamed, and
+    // every failing gradient test of an exercise built on it was credited ("fix 2.3 first").
+    const file = path.join(tmp, "7.3-cls-detached.ts");
+    fs.writeFileSync(
+      file,
+      [
+        'import * as tf from "@tensorflow/tfjs";',
+        "export function prependClsAndPositions(params: { cls: tf.Tensor; positions: tf.Tensor }, tokens: tf.Tensor): tf.Tensor {",
+        "  const [b, , d] = tokens.shape;",
+        "  return tf.tidy(() => {",
+        "    const cls = tf.tensor(Array.from(params.cls.dataSync()), [1, 1, d]); // right values, no gradient to params.cls",
+        "    return tf.add(tf.concat([tf.tile(cls, [b, 1, 1]), tokens], 1), params.positions);",
+        "  });",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const planted = { file, id: "7.3-cls-detached", kind: "mutant" as const, exercise: "7.3", what: "rebuilds [CLS] from its numbers", near: [], feedback: [], cause: [], category: "values", also: {} };
+    const dir = assembleSubmission([planted], fs.mkdtempSync(path.join(os.tmpdir(), "lab-sandbox-grad-")));
+    try {
+      const r = spawnSync(process.execPath, ["--require", REGISTER, CLI, "7.4", "--impl", dir, "--sandbox", "--no-typecheck"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, FORCE_COLOR: "0" },
+        timeout: 300_000,
+        maxBuffer: 32 * 1024 * 1024,
+      });
+      expect(r.stdout).toMatch(/Total: 18\/20/);
+      expect(r.stdout).toMatch(/gradient \[patchEmbed\.w, cls, positions, head\.w\]\[1\] differs from the reference/);
+      expect(r.stdout).not.toMatch(/multiHeadAttention fails its own tests/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
