@@ -74,10 +74,15 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** A student's Gradescope results.json: the report's tests and the seconds their grading took. The one builder of it (--json, --out, the class file). */
+export function gradescopeResults(report: GradeReport, executionSeconds: number, hiddenVisibility?: Visibility): Record<string, unknown> {
+  return { ...toGradescope(report, { hiddenVisibility }), execution_time: Math.round(executionSeconds) };
+}
+
 /** One student's files: results.json (Gradescope), feedback.txt, report.json (for re-runs), stamp. */
 export function writeStudent(outDir: string, entry: BatchEntry, stamp: string, executionSeconds: number, hiddenVisibility?: Visibility): void {
   const dir = path.join(outDir, entry.name);
-  writeAtomic(path.join(dir, "results.json"), `${JSON.stringify({ ...toGradescope(entry.report, { hiddenVisibility }), execution_time: Math.round(executionSeconds) }, null, 2)}\n`);
+  writeAtomic(path.join(dir, "results.json"), `${JSON.stringify(gradescopeResults(entry.report, executionSeconds, hiddenVisibility), null, 2)}\n`);
   writeAtomic(path.join(dir, "feedback.txt"), formatText(entry.report));
   writeAtomic(path.join(dir, "report.json"), `${JSON.stringify(entry.report)}\n`);
   writeAtomic(path.join(dir, "stamp"), `${stamp}\n`);
