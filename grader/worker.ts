@@ -203,7 +203,7 @@ async function gradeInSandbox(
       timeoutMs: job.timeoutMs,
       checks,
       causes: causesAvailable()
-        ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map(), gradientsThroughSwaps: false }
+        ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() }
         : undefined,
       onOutcome: (check, outcome) => {
         if (outcome.kind === "timeout" || outcome.kind === "crashed") reusable = false;

@@ -125,19 +125,27 @@ describe("the sandbox is fair to correct code", () => {
     expect(r.stdout).not.toMatch(/Flagged/);
   });
 
-  it("no double jeopardy for gradient tests: a correct 2.3 on a wrong 1.2 keeps its marks (the swapped reference cannot carry gradients back into the sandbox)", () => {
+  it("no double jeopardy for gradient tests: a correct 2.3 on a wrong 1.2 keeps its marks, its gradient test re-run with the reference 1.2 (gradients carried back into the sandbox)", () => {
     const planted = plantedFiles("mutants").find((m) => m.id === "1.2-softmax-over-queries")!;
     const dir = assembleSubmission([planted], fs.mkdtempSync(path.join(os.tmpdir(), "lab-sandbox-grad-")));
     try {
-      const r = spawnSync(process.execPath, ["--require", REGISTER, CLI, "2.3", "--impl", dir, "--sandbox", "--no-typecheck"], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, FORCE_COLOR: "0" },
-        timeout: 300_000,
-        maxBuffer: 32 * 1024 * 1024,
-      });
+      const grade = (mode: string) =>
+        spawnSync(process.execPath, ["--require", REGISTER, CLI, "2.3", "--impl", dir, mode, "--no-typecheck"], {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, FORCE_COLOR: "0" },
+          timeout: 300_000,
+          maxBuffer: 32 * 1024 * 1024,
+        });
+      const r = grade("--sandbox");
+      // Exactly the marks and feedback of grading in process.
+      expect(r.stdout).toBe(grade("--no-sandbox").stdout);
       expect(r.stdout).toMatch(/Total: 30\/30/);
-      expect(r.stdout).toMatch(/fix 1\.2 first \(credited here: 1\.2 loses its own marks; in the sandbox a gradient test cannot be re-run/);
+      // The same credit as in process: the re-run with the reference 1.2 passes, gradients included.
+      expect(r.stdout).toMatch(/tests [\d, and]+: your multiHeadAttention is right here; the difference comes from your 1\.2 scaledDotProductAttention — fix 1\.2 first \(credited here: 1\.2 loses its own marks\)/);
+      expect(r.stdout).not.toMatch(/cannot be re-run/);
+      const gradientTest = r.stdout.split("\n").findIndex((l) => /PASS .*trainable: gradients/.test(l));
+      expect(gradientTest).toBeGreaterThan(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
