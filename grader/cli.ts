@@ -11,10 +11,11 @@ import { EXERCISE_MODULES, EXERCISES, findExercise, type ExerciseInfo } from "..
 import { checksFor } from "../tests/grading/checks";
 import { loadExtraChecks } from "./extra";
 import { ROOT, SOLUTIONS_DIR } from "./paths";
-import { gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
+import { gradescopeResults, gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
 import { defaultWorkers, runPool, type PoolRun } from "./pool";
-import { assembleReport, formatMarkdown, formatText, toClassroom, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
+import { assembleReport, formatMarkdown, formatText, toClassroom, toCsv, VISIBILITIES, type GradeReport, type Visibility } from "./report";
 import { stageRunner } from "./sandbox/client";
+import { isZipFile } from "./intake";
 import { newRunDir, stageImpl } from "./stage";
 import { stopTypeCheckThread, typeCheckInThread, type TypeCheckTiming, type TypeErrors } from "./typecheck";
 import { formatProfile, processCpu } from "./profile";
@@ -38,13 +39,15 @@ function exerciseFilesText(indent: string, width = 64): string {
 const USAGE = `Usage: npm run grade -- [IDS...] [options]
 
 Grades the exercises IDS (e.g. 1.2 or scaledDotProductAttention; default: all).
-A submission is a folder holding the exercise files (or a lib/ with them):
+A submission is a folder or a .zip holding the exercise files, at any depth (a note says where
+they were found when it was not at the top or in lib/; nothing else of it is used):
   ${exerciseFilesText("  ", 76)}
 
 Options:
-  --impl lib|solutions|DIR  what to grade: your lib/ (default), the reference, or a folder
-                            holding a submission's exercise files (above)
-  --submissions DIR         grade every subfolder of DIR (one per student); one CSV row each
+  --impl lib|solutions|DIR  what to grade: your lib/ (default), the reference, or a
+                            submission: a folder or a .zip (above)
+  --submissions DIR         grade every subfolder and .zip of DIR (one per student; the id is
+                            the name without .zip); one CSV row each
   --out DIR                 with --submissions: write DIR/gradebook.csv, DIR/summary.txt and
                             .html, and DIR/<student>/results.json (Gradescope) + feedback.txt,
                             each as soon as that student is graded; a re-run skips students
@@ -275,6 +278,7 @@ async function gradeOne(implArg: string, shown: string, exercises: readonly Exer
       maxTimeMs,
       jobLimitMs: (ex) => jobLimit(checks(ex).length, o.timeoutMs),
       typeErrors: typeErrorsFound,
+      intakeNotes: staged.notes,
       flags: raw.filter((l) => l.src === "flags").map((l) => ({ exercise: String(l.exercise), flags: Array.isArray(l.flags) ? l.flags.map(String) : [] })),
       sanitize,
     });
@@ -358,19 +362,41 @@ async function gradeBatch(jobs: { name: string; impl: string; shown: string }[],
 }
 
 /**
- * One student's entry in the class file that `--submissions … --json FILE` writes: the same
- * object as that student's results.json under --out (Gradescope's format with execution_time,
- * the seconds their grading took), read back from OUT/<id>/results.json when --out was given.
+ * One student's entry in the class file that `--submissions … --json FILE` writes: that student's
+ * results.json as --out writes it (gradescopeResults); for a student skipped as up to date, the
+ * file --out wrote when they were graded (it holds their grading's execution_time).
  */
-function classEntry(d: { name: string; report: GradeReport; seconds?: number }, o: Options, gs: (r: GradeReport) => object): object {
-  if (o.out) {
+function classEntry(d: { name: string; report: GradeReport; seconds?: number }, o: Options): object {
+  if (d.seconds === undefined && o.out) {
     try {
       return JSON.parse(fs.readFileSync(path.join(userPath(o.out), d.name, "results.json"), "utf8")) as object;
     } catch {
-      // not written (a read-only OUT): built below
+      // removed since: built below
     }
   }
-  return { ...gs(d.report), execution_time: Math.round(d.seconds ?? 0) };
+  return gradescopeResults(d.report, d.seconds ?? 0, o.hiddenVisibility);
+}
+
+/**
+ * The students of a class folder: each subfolder, and each .zip (its id is the name without
+ * ".zip", or the whole name when a folder already has that id); anything else is named on stderr
+ * as ignored. Hidden entries (.DS_Store, .git) are skipped.
+ */
+function classSubmissions(dir: string): { name: string; impl: string; shown: string }[] {
+  const entries = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => !d.name.startsWith("."));
+  const folders = new Set(entries.filter((d) => d.isDirectory()).map((d) => d.name));
+  const out: { name: string; impl: string; shown: string }[] = [];
+  const ignored: string[] = [];
+  for (const d of entries) {
+    const impl = path.join(dir, d.name);
+    if (d.isDirectory()) out.push({ name: d.name, impl, shown: d.name });
+    else if (d.isFile() && isZipFile(impl)) {
+      const id = d.name.replace(/\.zip$/i, "");
+      out.push({ name: folders.has(id) || id === "" ? d.name : id, impl, shown: d.name });
+    } else ignored.push(d.name);
+  }
+  if (ignored.length > 0) process.stderr.write(`grade: ignored in ${dir} (neither a folder nor a .zip): ${ignored.join(", ")}\n`);
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Runs the CLI; resolves to the exit status (0 graded, 1 grader failure, 2 usage error). */
@@ -391,7 +417,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError("--impl solutions: this is the student edition, which has no solutions/ (it grades against the reference's recorded outputs)");
     }
     if (!o.submissions && o.impl !== "lib" && o.impl !== "solutions" && !fs.existsSync(userPath(o.impl))) {
-      throw new UsageError(`--impl: ${o.impl} is neither lib, solutions nor an existing folder`);
+      throw new UsageError(`--impl: ${o.impl} is neither lib, solutions nor an existing folder or .zip`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -402,12 +428,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const jobs = o.submissions
-    ? fs
-        .readdirSync(userPath(o.submissions), { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => d.name)
-        .sort()
-        .map((name) => ({ name, impl: path.join(userPath(o.submissions as string), name), shown: name }))
+    ? classSubmissions(userPath(o.submissions))
     : [{ name: o.impl === "lib" || o.impl === "solutions" ? o.impl : path.basename(path.resolve(userPath(o.impl))), impl: o.impl, shown: describeImpl(o.impl) }];
 
   if (o.out && !o.submissions) {
@@ -435,9 +456,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (o.json) {
-    const gs = (r: GradeReport) => toGradescope(r, { hiddenVisibility: o.hiddenVisibility });
-    const seconds = Math.round((Date.now() - started) / 1000);
-    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...classEntry(d, o, gs) })) } : done[0] ? { ...gs(done[0].report), execution_time: seconds } : {};
+    const json = o.submissions
+      ? { submissions: done.map((d) => ({ submission: d.name, ...classEntry(d, o) })) }
+      : done[0]
+        ? gradescopeResults(done[0].report, (Date.now() - started) / 1000, o.hiddenVisibility)
+        : {};
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));

@@ -83,7 +83,11 @@ export function allowProjectPackages(dir: string): void {
  * caught by a pattern.
  */
 export function solutionImports(file: string): string[] {
-  const text = fs.readFileSync(file, "utf8");
+  return solutionImportsIn(fs.readFileSync(file, "utf8"));
+}
+
+/** The same, for a file's text. */
+export function solutionImportsIn(text: string): string[] {
   const ts = require("typescript") as typeof import("typescript");
   const info = ts.preProcessFile(text, true, true);
   const found = info.importedFiles.map((f) => f.fileName).filter((s) => /solutions/.test(s));

@@ -7,15 +7,16 @@
  *   out/grading/<run>/src/<module>.ts       the submission's files as given, for the type check
  *   out/grading/<run>/results/              the grading workers' JSON lines
  *
- * Only the modules listed in EXERCISES are taken from the submission, so it cannot replace the
- * support code; living under the project root lets `@tensorflow/tfjs` resolve from node_modules
+ * Only the modules listed in EXERCISES are taken from the submission (found by intake.ts, in a
+ * folder at any depth or in a zip), so it cannot replace the support code; living under the project root lets `@tensorflow/tfjs` resolve from node_modules
  * even for a submission folder elsewhere. Compiled output is cached by content
  * (out/grading/.cache/), so staging an unchanged file again costs a file read.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXERCISE_MODULES, EXERCISES } from "../lib/support/exercises";
-import { solutionImports } from "./module-hooks";
+import { EXERCISE_MODULES } from "../lib/support/exercises";
+import { functionsOf, missingFeedback, takeIn, type Intake } from "./intake";
+import { solutionImportsIn } from "./module-hooks";
 import { isInside, LIB_DIR, SOLUTIONS_DIR, STAGE_ROOT } from "./paths";
 import { cached, compileCached, OPTIONS, typescript } from "./register";
 import { instrumentSource } from "./swap";
@@ -34,6 +35,8 @@ export interface StagedRun {
   guardDir?: string;
   resultsDir: string;
   modules: ModuleState[];
+  /** Where the submission's files were found, duplicates, ignored files (intake.ts): notes for the report. */
+  notes: string[];
 }
 
 let runCounter = 0;
@@ -77,36 +80,12 @@ function compileTree(srcDir: string, destDir: string): void {
 }
 
 /**
- * Where a submission folder keeps its modules: the folder itself, or its lib/ subfolder when
- * the folder is a whole copy of the kit.
- */
-export function submissionSourceDir(dir: string): string {
-  const has = (d: string) => EXERCISE_MODULES.some((m) => fs.existsSync(path.join(d, `${m}.ts`)));
-  if (!has(dir) && has(path.join(dir, "lib"))) return path.join(dir, "lib");
-  return dir;
-}
-
-/** A submission file that is a symbolic link, or whose real path is the kit's reference (a linked folder). */
-function isLinkOrReference(file: string): boolean {
-  try {
-    if (fs.lstatSync(file).isSymbolicLink()) return true;
-    return isInside(fs.realpathSync(file), fs.realpathSync(SOLUTIONS_DIR));
-  } catch {
-    return false; // does not exist: reported as missing
-  }
-}
-
-function functionsOf(module: string): string[] {
-  return EXERCISES.filter((e) => e.module === module).map((e) => e.fn);
-}
-
-/**
  * Stages `impl`: "solutions" (the reference), "lib" (the kit's lib/) or a submission folder.
  * Never throws for a broken submission: each module gets a status the report turns into feedback.
  */
 export function stageImpl(impl: string, runDir: string): StagedRun {
   const reference = impl === "solutions";
-  const sourceDir = reference ? SOLUTIONS_DIR : impl === "lib" ? LIB_DIR : submissionSourceDir(path.resolve(impl));
+  const builtIn = reference || impl === "lib";
   const implDir = path.join(runDir, "lib");
   const srcDir = path.join(runDir, "src");
   const resultsDir = path.join(runDir, "results");
@@ -114,16 +93,16 @@ export function stageImpl(impl: string, runDir: string): StagedRun {
   fs.mkdirSync(srcDir, { recursive: true });
   compileTree(path.join(LIB_DIR, "support"), path.join(implDir, "support"));
   if (!fs.existsSync(path.join(srcDir, "support"))) fs.symlinkSync(path.join(LIB_DIR, "support"), path.join(srcDir, "support"), "dir");
+  // The kit's own lib/ or solutions/ are read in place; a submission through takeIn (any depth, or a zip).
+  const intake: Intake = builtIn ? builtInIntake(reference ? SOLUTIONS_DIR : LIB_DIR) : insideReference(impl) ? referenceIntake() : takeIn(path.resolve(impl));
   const modules: ModuleState[] = EXERCISE_MODULES.map((module): ModuleState => {
-    const src = path.join(sourceDir, `${module}.ts`);
-    if (!reference && isLinkOrReference(src)) {
-      return { module, status: "forbidden", feedback: `not graded: lib/${module}.ts is a symbolic link (or lies inside the kit's solutions/); submit the file itself` };
-    }
-    if (!fs.existsSync(src)) {
-      return { module, status: "missing", feedback: `missing file: the submission has no ${module}.ts (lib/${module}.ts, with ${functionsOf(module).join(", ")})` };
-    }
+    const rejected = intake.rejected.get(module);
+    if (rejected) return { module, status: "forbidden", feedback: rejected };
+    const found = intake.files.get(module);
+    if (!found) return { module, status: "missing", feedback: missingFeedback(module) };
+    const text = found.text;
     if (!reference) {
-      const bad = solutionImports(src);
+      const bad = solutionImportsIn(text);
       if (bad.length > 0) {
         return {
           module,
@@ -133,12 +112,35 @@ export function stageImpl(impl: string, runDir: string): StagedRun {
       }
     }
     // The reference imports "../lib/support/…": from <run>/lib/ that lands on the staged support too.
-    const text = fs.readFileSync(src, "utf8");
     const compiled = compileSubmissionModule(text, `${module}.ts`, functionsOf(module));
     if ("error" in compiled) return { module, status: "syntax-error", feedback: `could not compile lib/${module}.ts: ${compiled.error}` };
     fs.writeFileSync(path.join(implDir, `${module}.js`), compiled.js);
     fs.writeFileSync(path.join(srcDir, `${module}.ts`), reference ? text.split("../lib/support/").join("./support/") : text);
     return { module, status: "ok" };
   });
-  return { runDir, implDir, srcDir, guardDir: reference ? undefined : implDir, resultsDir, modules };
+  return { runDir, implDir, srcDir, guardDir: reference ? undefined : implDir, resultsDir, modules, notes: intake.notes };
+}
+
+/** The kit's lib/ or solutions/: the module files in place, nothing searched. */
+function builtInIntake(dir: string): Intake {
+  const files = new Map<string, { text: string; from: string }>();
+  for (const m of EXERCISE_MODULES) {
+    const f = path.join(dir, `${m}.ts`);
+    if (fs.existsSync(f)) files.set(m, { text: fs.readFileSync(f, "utf8"), from: `${m}.ts` });
+  }
+  return { files, rejected: new Map(), notes: [] };
+}
+
+/** A submission path that is (or lies inside, or links into) the kit's solutions/. */
+function insideReference(impl: string): boolean {
+  try {
+    return isInside(fs.realpathSync(path.resolve(impl)), fs.realpathSync(SOLUTIONS_DIR));
+  } catch {
+    return false;
+  }
+}
+
+function referenceIntake(): Intake {
+  const why = "not graded: the submission is the kit's solutions/ folder (or a link into it)";
+  return { files: new Map(), rejected: new Map(EXERCISE_MODULES.map((m) => [m, why])), notes: [] };
 }

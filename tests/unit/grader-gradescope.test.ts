@@ -83,7 +83,7 @@ describe("Gradescope autograder", () => {
     const resultsText = fs.readFileSync(path.join(root, "results", "results.json"), "utf8");
     const results = JSON.parse(resultsText) as Record<string, unknown> & { tests: Record<string, unknown>[] };
     expect(schemaProblems(results)).toEqual([]);
-    expect(results.score).toBe(10); // the visible tests all pass; the hidden one (3 points) fails
+    expect(results.score, resultsText.slice(0, 3000)).toBe(10); // the visible tests all pass; the hidden one (3 points) fails
     expect(results.max_score).toBe(13);
     expect(typeof results.execution_time).toBe("number");
     const hiddenTest = results.tests.find((t) => String(t.name).includes("secret size"));
