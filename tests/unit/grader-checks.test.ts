@@ -13,14 +13,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { setupBackend } from "../../lib/support/backend";
 import { closureOf, EXERCISES, type ExerciseInfo } from "../../lib/support/exercises";
 import * as attention from "../../solutions/attention";
-import * as bert from "../../solutions/bert";
-import * as blocks from "../../solutions/blocks";
-import * as efficient from "../../solutions/efficient";
-import * as decoding from "../../solutions/decoding";
-import * as gpt from "../../solutions/gpt";
-import * as multihead from "../../solutions/multihead";
-import * as tensors from "../../solutions/tensors";
-import * as vit from "../../solutions/vit";
 import { CHECKS, checksFor } from "../grading/checks";
 import { CheckFailure, expectTensorClose, fmtIndex, fmtNum, sameResult, shorten } from "../../grader/compare";
 import { MISCONCEPTIONS } from "../grading/misconceptions";
@@ -29,8 +21,9 @@ import { SOLUTIONS_DIR } from "../../grader/paths";
 import { assembleReport, formatMarkdown, formatText, toCsv, toGradescope, type AssembleInput } from "../../grader/report";
 import { runCheck } from "../../grader/run-check";
 import { callWithTimeout, WatchdogTimeout } from "../../grader/watchdog";
+import { referenceModules, type ReferenceModules } from "../reference-modules";
 
-const REFERENCE: Record<string, object> = { tensors, attention, multihead, blocks, bert, gpt, decoding, vit, efficient };
+let REFERENCE: ReferenceModules;
 
 /** Grades `impl` on every check of `ex` in process. */
 async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000) {
@@ -43,6 +36,7 @@ async function gradeInProcess(ex: ExerciseInfo, impl: object, timeoutMs = 5_000)
 }
 
 beforeAll(async () => {
+  REFERENCE = await referenceModules();
   await setupBackend(undefined, { quiet: true });
 });
 
