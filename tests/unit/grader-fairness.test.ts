@@ -30,13 +30,20 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/**
+ * The watchdog's limit per test here: generous, because this suite measures marks and feedback,
+ * not speed (no planted file loops), and a slow planted file on a loaded machine must not time out
+ * (one did, at 10.4 s against the grader's default 10 s).
+ */
+const TEST_TIMEOUT_MS = 60_000;
+
 /** Grades `p` spliced into a correct submission, on each of `ids`. */
 async function grade(p: Planted, ids: readonly string[]): Promise<Record<string, GradedTest[]>> {
   const dir = assembleSubmission([p], path.join(tmp, p.id));
   const sub = stageInProcess(dir, REFERENCE);
   try {
     const out: Record<string, GradedTest[]> = {};
-    for (const id of ids) out[id] = await sub.grade(id);
+    for (const id of ids) out[id] = await sub.grade(id, { timeoutMs: TEST_TIMEOUT_MS });
     return out;
   } finally {
     sub.close();
