@@ -74,10 +74,15 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** A student's Gradescope results.json: the report's tests and the seconds their grading took. The one builder of it (--json, --out, the class file). */
+export function gradescopeResults(report: GradeReport, executionSeconds: number, hiddenVisibility?: Visibility): Record<string, unknown> {
+  return { ...toGradescope(report, { hiddenVisibility }), execution_time: Math.round(executionSeconds) };
+}
+
 /** One student's files: results.json (Gradescope), feedback.txt, report.json (for re-runs), stamp. */
 export function writeStudent(outDir: string, entry: BatchEntry, stamp: string, executionSeconds: number, hiddenVisibility?: Visibility): void {
   const dir = path.join(outDir, entry.name);
-  writeAtomic(path.join(dir, "results.json"), `${JSON.stringify({ ...toGradescope(entry.report, { hiddenVisibility }), execution_time: Math.round(executionSeconds) }, null, 2)}\n`);
+  writeAtomic(path.join(dir, "results.json"), `${JSON.stringify(gradescopeResults(entry.report, executionSeconds, hiddenVisibility), null, 2)}\n`);
   writeAtomic(path.join(dir, "feedback.txt"), formatText(entry.report));
   writeAtomic(path.join(dir, "report.json"), `${JSON.stringify(entry.report)}\n`);
   writeAtomic(path.join(dir, "stamp"), `${stamp}\n`);
@@ -92,6 +97,8 @@ export interface Summary {
   histogram: number[];
   perExercise: { id: string; fn: string; max: number; mean: number; full: number }[];
   flagged: { name: string; flags: string[] }[];
+  /** Submissions whose files were not where expected, duplicated, rejected or absent: worth a look before marks go out. */
+  files: { name: string; notes: string[] }[];
 }
 
 export function summarize(entries: readonly BatchEntry[], exercises: readonly ExerciseInfo[]): Summary {
@@ -120,6 +127,7 @@ export function summarize(entries: readonly BatchEntry[], exercises: readonly Ex
     histogram,
     perExercise,
     flagged: entries.filter((e) => e.report.flags.length > 0).map((e) => ({ name: e.name, flags: e.report.flags })),
+    files: entries.filter((e) => (e.report.fileNotes ?? []).length > 0).map((e) => ({ name: e.name, notes: e.report.fileNotes ?? [] })),
   };
 }
 
@@ -136,6 +144,8 @@ export function summaryText(s: Summary): string {
   for (const e of s.perExercise) lines.push(`  ${e.id.padEnd(4)} ${e.fn.padEnd(30)} ${`${round(e.mean)}/${e.max}`.padStart(10)}  ${e.full}/${s.students}`);
   lines.push("", s.flagged.length === 0 ? "Flagged: none" : `Flagged (${s.flagged.length}): look at these by hand`);
   for (const f of s.flagged) for (const t of f.flags) lines.push(`  ${f.name}: ${t}`);
+  lines.push("", s.files.length === 0 ? "Files: every submission's exercise files were where expected" : `Files (${s.files.length}): check these submissions hold what the student meant to submit`);
+  for (const f of s.files) for (const t of f.notes) lines.push(`  ${f.name}: ${t}`);
   return `${lines.join("\n")}\n`;
 }
 
@@ -148,6 +158,7 @@ export function summaryHtml(s: Summary): string {
     .join("\n");
   const ex = s.perExercise.map((e) => `<tr><td>${esc(e.id)}</td><td>${esc(e.fn)}</td><td>${round(e.mean)}/${e.max}</td><td>${e.full}/${s.students}</td></tr>`).join("\n");
   const flagged = s.flagged.flatMap((f) => f.flags.map((t) => `<li><b>${esc(f.name)}</b>: ${esc(t)}</li>`)).join("\n");
+  const files = s.files.flatMap((f) => f.notes.map((t) => `<li><b>${esc(f.name)}</b>: ${esc(t)}</li>`)).join("\n");
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Attention Lab grades</title>
 <style>body{font-family:sans-serif;margin:2em}td{padding:2px 8px}table{border-collapse:collapse}</style></head><body>
@@ -156,6 +167,7 @@ export function summaryHtml(s: Summary): string {
 <h2>Scores</h2><table>${bars}</table>
 <h2>Per exercise</h2><table><tr><th>Exercise</th><th>Function</th><th>Mean</th><th>Full marks</th></tr>${ex}</table>
 <h2>Flagged</h2>${flagged ? `<ul>${flagged}</ul>` : "<p>None.</p>"}
+<h2>Files</h2>${files ? `<p>Check these submissions hold what the student meant to submit:</p><ul>${files}</ul>` : "<p>Every submission's exercise files were where expected.</p>"}
 </body></html>
 `;
 }

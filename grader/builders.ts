@@ -569,7 +569,6 @@ export function gradientCheck<M, A>(spec: GradientCheckSpec<M, A>): Check<M> {
     name: spec.name,
     points: spec.points,
     category: "values",
-    gradients: true,
     run(impl: M, ref: M): void {
       const args = spec.inputs();
       const { names, tensors } = spec.wrt(args);

@@ -25,12 +25,6 @@ export interface CauseContext {
   checks(id: string): readonly Check[];
   /** Memo for blame(): exercise and category → whether the block fails its own checks. */
   readonly blameMemo: Map<string, boolean>;
-  /**
-   * false when a swapped reference block cannot carry gradients (the sandbox: the submission
-   * calls it back across the process boundary, which passes values only). A gradient check
-   * re-run under swaps then measures nothing, and findCause judges it by the blocks' own tests.
-   */
-  readonly gradientsThroughSwaps?: boolean;
 }
 
 /** Re-runs the failing check (without diagnosis) with the given exercises swapped; resolves to its outcome. */
@@ -68,24 +62,12 @@ async function blame(cc: CauseContext, id: string, category: CheckCategory, runO
   let fails = false;
   if (impl) {
     const below = closureOf(id);
-    const checks = cc.checks(id).filter((c) => c.category === category);
-    // In the sandbox a swapped reference block carries no gradients back, so a gradient check run
-    // under swaps fails whatever the block does: it runs with the student's own building blocks
-    // instead, and counts against this block only when none of them fails its own tests.
-    const unswapped = cc.gradientsThroughSwaps === false && below.length > 0 ? checks.filter((c) => c.gradients) : [];
     fails = await withSwaps(referenceFns(cc, below), async () => {
-      for (const c of checks.filter((c) => !unswapped.includes(c))) {
+      for (const c of cc.checks(id).filter((c) => c.category === category)) {
         if (!(await runOther(c, impl, cc.reference(ex.module)))) return true;
       }
       return false;
     });
-    if (!fails && unswapped.length > 0) {
-      let lowerFails = false;
-      for (const b of below) if (!lowerFails) lowerFails = await blame(cc, b, category, runOther);
-      if (!lowerFails) {
-        for (const c of unswapped) if (!fails) fails = !(await runOther(c, impl, cc.reference(ex.module)));
-      }
-    }
   }
   cc.blameMemo.set(key, fails);
   return fails;
@@ -114,22 +96,6 @@ export async function findCause(
   const blocks = closureOf(ex.id).filter((id) => swappable(cc, id));
   if (blocks.length === 0) return failed;
   const fn = ex.fn;
-  if (check.gradients && cc.gradientsThroughSwaps === false) {
-    // No double jeopardy without a re-run: when a building block fails its own tests of this
-    // kind, it is the first thing to fix, and it already loses its marks there.
-    const wrong: string[] = [];
-    for (const id of blocks) {
-      if (closureOf(id).some((below) => wrong.includes(below))) continue;
-      if (await blame(cc, id, check.category, runOther)) wrong.push(id);
-    }
-    if (wrong.length === 0) return failed;
-    return {
-      passed: true,
-      note:
-        `this gradient test fails, and your ${label(wrong)} ${wrong.length === 1 ? "fails its" : "fail their"} own tests — fix ${idList(wrong)} first ` +
-        `(credited here: ${idList(wrong)} ${wrong.length === 1 ? "loses its" : "lose their"} own marks; in the sandbox a gradient test cannot be re-run with the reference ${label(wrong)} in place of yours)`,
-    };
-  }
   const fixing: string[] = [];
   // Blocks whose reference changes what this test measures (a bug that does not reach this test is not its cause).
   const changing: string[] = [];

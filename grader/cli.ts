@@ -11,9 +11,9 @@ import { EXERCISE_MODULES, EXERCISES, findExercise, type ExerciseInfo } from "..
 import { checksFor } from "../tests/grading/checks";
 import { loadExtraChecks } from "./extra";
 import { ROOT, SOLUTIONS_DIR } from "./paths";
-import { gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
+import { gradescopeResults, gradingStamp, progress, upToDate, writeClassFiles, writeStudent } from "./batch";
 import { defaultWorkers, runPool, type PoolRun } from "./pool";
-import { assembleReport, formatMarkdown, formatText, toClassroom, toCsv, toGradescope, VISIBILITIES, type GradeReport, type Visibility } from "./report";
+import { assembleReport, formatMarkdown, formatText, toClassroom, toCsv, VISIBILITIES, type GradeReport, type Visibility } from "./report";
 import { stageRunner } from "./sandbox/client";
 import { isZipFile } from "./intake";
 import { newRunDir, stageImpl } from "./stage";
@@ -362,19 +362,19 @@ async function gradeBatch(jobs: { name: string; impl: string; shown: string }[],
 }
 
 /**
- * One student's entry in the class file that `--submissions … --json FILE` writes: the same
- * object as that student's results.json under --out (Gradescope's format with execution_time,
- * the seconds their grading took), read back from OUT/<id>/results.json when --out was given.
+ * One student's entry in the class file that `--submissions … --json FILE` writes: that student's
+ * results.json as --out writes it (gradescopeResults); for a student skipped as up to date, the
+ * file --out wrote when they were graded (it holds their grading's execution_time).
  */
-function classEntry(d: { name: string; report: GradeReport; seconds?: number }, o: Options, gs: (r: GradeReport) => object): object {
-  if (o.out) {
+function classEntry(d: { name: string; report: GradeReport; seconds?: number }, o: Options): object {
+  if (d.seconds === undefined && o.out) {
     try {
       return JSON.parse(fs.readFileSync(path.join(userPath(o.out), d.name, "results.json"), "utf8")) as object;
     } catch {
-      // not written (a read-only OUT): built below
+      // removed since: built below
     }
   }
-  return { ...gs(d.report), execution_time: Math.round(d.seconds ?? 0) };
+  return gradescopeResults(d.report, d.seconds ?? 0, o.hiddenVisibility);
 }
 
 /**
@@ -456,9 +456,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (o.json) {
-    const gs = (r: GradeReport) => toGradescope(r, { hiddenVisibility: o.hiddenVisibility });
-    const seconds = Math.round((Date.now() - started) / 1000);
-    const json = o.submissions ? { submissions: done.map((d) => ({ submission: d.name, ...classEntry(d, o, gs) })) } : done[0] ? { ...gs(done[0].report), execution_time: seconds } : {};
+    const json = o.submissions
+      ? { submissions: done.map((d) => ({ submission: d.name, ...classEntry(d, o) })) }
+      : done[0]
+        ? gradescopeResults(done[0].report, (Date.now() - started) / 1000, o.hiddenVisibility)
+        : {};
     writeFile(o.json, `${JSON.stringify(json, null, 2)}\n`);
   }
   if (o.csv) writeFile(o.csv, toCsv(done, exercises));

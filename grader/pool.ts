@@ -152,7 +152,7 @@ export function runPool(jobs: readonly Job[], opts: PoolOptions): Promise<PoolRu
           clearTimeout(jobTimer);
           if (m.timing) profile.jobs.push({ ...m.timing, exercise: m.exercise });
           current = undefined;
-          if (opts.isolate) {
+          if (opts.isolate || m.retire) {
             child.disconnect?.();
             killGroup(child);
           } else next();

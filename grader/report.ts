@@ -63,8 +63,10 @@ export interface GradeReport {
   exercises: ExerciseReport[];
   score: number;
   max: number;
-  /** Notes about the whole submission (type errors). */
+  /** Notes about the whole submission (where its files were found, type errors). */
   notes: string[];
+  /** The notes on the submission's files alone (intake.ts: found somewhere unexpected, duplicates, none found, ignored), for the class summary. */
+  fileNotes?: string[];
   /** What a tutor should look at: what the sandbox saw the submission try (denied reads, patched built-ins, restarts). */
   flags: string[];
 }
@@ -174,7 +176,8 @@ export function assembleReport(input: AssembleInput): GradeReport {
         `refuses to run the file until they are fixed; \`npx tsc -p .\` lists them): ${input.sanitize(shown)}${more}`
       );
     });
-  const notes = [...(input.intakeNotes ?? []).map(input.sanitize), ...typeNotes];
+  const fileNotes = (input.intakeNotes ?? []).map(input.sanitize);
+  const notes = [...fileNotes, ...typeNotes];
   const edition = editionNote();
   if (edition && exercises.some((e) => e.score < e.max)) notes.push(edition);
   return {
@@ -183,6 +186,7 @@ export function assembleReport(input: AssembleInput): GradeReport {
     score: exercises.reduce((s, e) => s + e.score, 0),
     max: exercises.reduce((s, e) => s + e.max, 0),
     notes,
+    ...(fileNotes.length > 0 ? { fileNotes } : {}),
     flags: (input.flags ?? [])
       .filter((f) => input.exercises.some((e) => e.id === f.exercise))
       .flatMap((f) => f.flags.map((text) => `exercise ${f.exercise}: ${input.sanitize(text)}`)),

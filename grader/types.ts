@@ -58,8 +58,6 @@ export interface Check<M = unknown> {
   readonly category: CheckCategory;
   /** Set by contractChecks(): every exercise has these (tests/unit/grader-checks.test.ts). */
   readonly contract?: "leaks" | "fresh" | "intact";
-  /** Set by gradientCheck(): the check differentiates through the submission (cause.ts needs to know). */
-  readonly gradients?: boolean;
   /** false: run outside any tfjs scope of the grader's own (leak checks count tensors themselves). */
   readonly scoped?: boolean;
   /** Value checks expose their inputs and call so the diagnosis can replay them (misconception fingerprints). */

@@ -42,7 +42,8 @@ export interface Job {
 }
 
 export type ToWorker = { type: "grade"; job: Job };
-export type FromWorker = { type: "ready"; startup: WorkerStartup } | { type: "done"; exercise: string; timing: JobTiming };
+/** `retire`: the job hit a time limit inside this process, which may have cut a tfjs-wasm call short; the pool starts a new worker for the next job. */
+export type FromWorker = { type: "ready"; startup: WorkerStartup } | { type: "done"; exercise: string; timing: JobTiming; retire?: boolean };
 
 /** How long a worker took to start (tfjs, the wasm backend, the reference, the checks), for --profile. */
 export interface WorkerStartup {
@@ -203,7 +204,7 @@ async function gradeInSandbox(
       timeoutMs: job.timeoutMs,
       checks,
       causes: causesAvailable()
-        ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map(), gradientsThroughSwaps: false }
+        ? { student: (m) => sb.module(m), reference: (m) => refs[m], checks: (id) => gradedChecks(id, job.extraDir), blameMemo: new Map() }
         : undefined,
       onOutcome: (check, outcome) => {
         if (outcome.kind === "timeout" || outcome.kind === "crashed") reusable = false;
@@ -233,24 +234,33 @@ async function gradeInSandbox(
   }
 }
 
-/** Grades one job, writing a line per test to its results file; `timing` receives the sandbox's figures. */
-export async function gradeJob(job: Job, refs: Record<string, Record<string, unknown>>, timing?: Partial<JobTiming>): Promise<void> {
+/**
+ * Grades one job, writing a line per test to its results file; `timing` receives the sandbox's
+ * figures. Resolves to true when a test of the submission's code timed out in this process (not
+ * in a sandbox): the watchdog's termination can land inside a tfjs-wasm call and leave the
+ * backend's memory inconsistent, so this process should not grade another exercise.
+ */
+export async function gradeJob(job: Job, refs: Record<string, Record<string, unknown>>, timing?: Partial<JobTiming>): Promise<boolean> {
   const ex = findExercise(job.exercise);
   if (job.sandboxRunDir) {
     record(job.resultsFile, { src: "started", exercise: ex.id });
     const sandboxed = { ...job, sandboxRunDir: job.sandboxRunDir };
     await gradeInSandbox(sandboxed, refs, (check, outcome) => record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome }), timing);
-    return;
+    return false;
   }
   void dropKeptSandbox();
   const checks = gradedChecks(ex.id, job.extraDir);
   // From here on, a dead worker is the submission's doing (the CLI tells the two apart by this line).
   record(job.resultsFile, { src: "started", exercise: ex.id });
-  const write = (check: Check, outcome: CheckOutcome) => record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome });
+  let timedOut = false;
+  const write = (check: Check, outcome: CheckOutcome) => {
+    if (outcome.kind === "timeout") timedOut = true;
+    record(job.resultsFile, { src: "worker", exercise: ex.id, name: check.name, ...outcome });
+  };
   const loaded = loadSubmissionModule(ex.id, job.implDir, job.guardDir, job.timeoutMs);
   if (!loaded.ok) {
     for (const check of checks) write(check, loaded.outcome);
-    return;
+    return timedOut;
   }
   await gradeExercise(ex.id, loaded.impl, refs[ex.module], {
     timeoutMs: job.timeoutMs,
@@ -258,6 +268,7 @@ export async function gradeJob(job: Job, refs: Record<string, Record<string, unk
     causes: causeContext(job.implDir, refs, job.extraDir),
     onOutcome: write,
   });
+  return timedOut;
 }
 
 async function main(): Promise<void> {
@@ -278,13 +289,14 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const c0 = cpuSeconds();
       const timing: Partial<JobTiming> = {};
+      let retire = false;
       try {
-        await gradeJob(m.job, refs, timing);
+        retire = await gradeJob(m.job, refs, timing);
       } catch (e) {
         // A grader bug: the tests without a line are reported as not finished; the stack goes to the CLI's --verbose output.
         process.stderr.write(`grading worker: ${m.job.exercise} failed: ${(e as Error)?.stack ?? String(e)}\n`);
       } finally {
-        send({ type: "done", exercise: m.job.exercise, timing: { ...timing, wallMs: Date.now() - t0, judgeCpu: cpuSeconds() - c0 } });
+        send({ type: "done", exercise: m.job.exercise, timing: { ...timing, wallMs: Date.now() - t0, judgeCpu: cpuSeconds() - c0 }, ...(retire ? { retire } : {}) });
       }
     });
   });

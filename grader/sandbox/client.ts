@@ -27,6 +27,7 @@ import { ROOT } from "../paths";
 import { currentSwaps } from "../swap";
 import { StudentError, WatchdogTimeout } from "../watchdog";
 import { decode, decodeError, encode, encodeError, frame, FrameReader, ProtocolError, Registry, type Enc } from "./codec";
+import { bridgeGradients, outsideTape, tensorsIn, vjpLoss } from "./gradient-bridge";
 
 export interface SandboxOptions {
   /** The staged run folder (stage.ts): the sandbox reads its lib/ and grader/ only. */
@@ -63,7 +64,7 @@ export class SandboxCrash extends Error {
 }
 
 const RUNNER_REL = path.join("grader", "sandbox", "runner.js");
-const RUNNER_SOURCES = ["grader/sandbox/runner.ts", "grader/sandbox/codec.ts", "grader/watchdog.ts"];
+const RUNNER_SOURCES = ["grader/sandbox/runner.ts", "grader/sandbox/codec.ts", "grader/sandbox/gradient-bridge.ts", "grader/watchdog.ts"];
 
 let probed: { unshare: boolean; prlimit: boolean; setpriv: boolean } | undefined;
 function tools(): { unshare: boolean; prlimit: boolean; setpriv: boolean } {
@@ -476,14 +477,16 @@ export class Sandbox {
   }
 
   private serveCallback(m: Reply): unknown {
-    const target = (m.target ?? {}) as { fn?: unknown; swap?: unknown };
-    const f: Function | undefined = typeof target.swap === "string" ? currentSwaps()[target.swap] : this.callbacks.get(Number(target.fn));
+    const target = (m.target ?? {}) as { fn?: unknown; swap?: unknown; vjp?: unknown };
+    const f: Function | undefined =
+      typeof target.swap === "string" ? currentSwaps()[target.swap] : typeof target.vjp === "string" ? currentSwaps()[target.vjp] : this.callbacks.get(Number(target.fn));
     if (typeof f !== "function") return { op: "callback-result", ok: false, error: encodeError(new Error("no such callback")) };
     // Everything made here (the argument copies, the result) is freed once the result is encoded.
     tf.engine().startScope();
     try {
       const args = (Array.isArray(m.args) ? m.args : []).map((a) => decode(a, { reg: new Registry(1), onTensor: () => undefined }));
-      const value = f(...args);
+      // The backward pass of a swapped reference block inside the sandbox's tf.grads: its gradients, one per input tensor (u: none).
+      const value = typeof target.vjp === "string" ? referenceVjp(f, args, Array.isArray(m.dys) ? m.dys : []) : f(...args);
       return { op: "callback-result", ok: true, value: encode(value, { reg: new Registry(1), receiverHas: () => false }) };
     } catch (e) {
       return { op: "callback-result", ok: false, error: encodeError(e) };
@@ -601,58 +604,11 @@ export class Sandbox {
     return this.decodeValue(r.value);
   }
 
-  /**
-   * A call inside the judge's tf.grads: the forward pass as usual, the backward pass in the
-   * sandbox. customGrad takes one output tensor, so the result's float tensors travel through it
-   * flattened and concatenated, and are cut back into their shapes after it.
-   */
+  /** A call inside the judge's tf.grads: the forward pass as usual, the backward pass in the sandbox (gradient-bridge.ts). */
   private callWithGradient(m: string, fn: string, args: unknown[]): unknown {
+    // The judge's own inputs stay alive through its tf.grads, and the sandbox knows them by id: the originals, not tfjs's saved copies.
     const inputs = tensorsIn(args);
-    let result: unknown;
-    let floats: tf.Tensor[] = [];
-    let all: tf.Tensor[] = [];
-    const forward = tf.customGrad(((..._xs: unknown[]) => {
-      result = this.call(m, fn, args);
-      all = tensorsIn(result);
-      floats = all.filter((t) => t.dtype === "float32" && !t.isDisposed);
-      const value = floats.length === 0 ? tf.scalar(0) : tf.concat(floats.map((t) => tf.reshape(t, [-1])));
-      return {
-        value,
-        gradFunc: (dy: tf.Tensor) => {
-          const sizes = floats.map((t) => t.size);
-          const parts = floats.length === 0 ? [] : tf.split(dy, sizes);
-          const dys = all.map((t) => {
-            const i = floats.indexOf(t);
-            return i < 0 ? null : tf.reshape(parts[i], t.shape);
-          });
-          return this.gradients(m, fn, args, inputs, dys);
-        },
-      };
-    }) as never) as unknown as (...xs: tf.Tensor[]) => tf.Tensor;
-    const joined = forward(...inputs);
-    if (floats.length === 0) return result;
-    // One float result (a loss): no split, because tfjs's gradient of a one-output Split hands
-    // concat a single tensor instead of a list ("Pass at least one tensor to concat").
-    const pieces = floats.length === 1
-      ? [tf.reshape(joined, floats[0].shape)]
-      : tf.split(joined, floats.map((t) => t.size)).map((p, i) => tf.reshape(p, floats[i].shape));
-    const swap = new Map(floats.map((t, i) => [t, pieces[i]]));
-    const rebuild = (x: unknown, seen: Map<unknown, unknown>): unknown => {
-      if (x instanceof tf.Tensor) return swap.get(x) ?? x;
-      if (x === null || typeof x !== "object") return x;
-      if (seen.has(x)) return seen.get(x);
-      if (Array.isArray(x)) {
-        const out: unknown[] = [];
-        seen.set(x, out);
-        for (const v of x) out.push(rebuild(v, seen));
-        return out;
-      }
-      const out: Record<string, unknown> = {};
-      seen.set(x, out);
-      for (const [k, v] of Object.entries(x)) out[k] = rebuild(v, seen);
-      return out;
-    };
-    return rebuild(result, new Map());
+    return bridgeGradients(args, () => this.call(m, fn, args), (dys) => this.gradients(m, fn, args, inputs, dys));
   }
 
   private gradients(m: string, fn: string, args: unknown[], wrt: tf.Tensor[], dys: (tf.Tensor | null)[]): tf.Tensor[] {
@@ -765,13 +721,6 @@ export function guardRemote<M>(mod: M, deadline: number, limitMs: number): M {
   return out as M;
 }
 
-/** Every tensor in a value, in a fixed order (the sandbox walks results the same way). */
-function tensorsIn(x: unknown, seen = new Set<unknown>()): tf.Tensor[] {
-  if (x instanceof tf.Tensor) return [x];
-  if (x === null || typeof x !== "object" || seen.has(x)) return [];
-  seen.add(x);
-  return (Array.isArray(x) ? x : Object.values(x)).flatMap((v) => tensorsIn(v, seen));
-}
 
 /** The sandbox's notes in words for the report's flags. */
 export function describeNotes(notes: readonly SandboxNote[]): string[] {
@@ -790,4 +739,28 @@ export function describeNotes(notes: readonly SandboxNote[]): string[] {
 /** Exercise name helper for messages. */
 export function shownModule(id: string): string {
   return `lib/${findExercise(id).module}.ts`;
+}
+
+/**
+ * The gradients of sum_i <output_i, dy_i> through a reference block (the judge's side of a
+ * swapped block in the sandbox's tf.grads), with respect to every tensor of its arguments; an
+ * input without one (a mask) gets undefined, which the sandbox turns into zeros.
+ */
+function referenceVjp(f: Function, args: unknown[], encodedDys: unknown[]): (tf.Tensor | undefined)[] {
+  const dys = encodedDys.map((d) => (d === null ? null : (decode(d, { reg: new Registry(1), onTensor: () => undefined }) as tf.Tensor)));
+  const wrt = tensorsIn(args);
+  const loss = vjpLoss(() => f(...args), dys);
+  return outsideTape(() => {
+    try {
+      return tf.grads(loss)(wrt);
+    } catch {
+      return wrt.map((x) => {
+        try {
+          return tf.grads(loss)([x])[0];
+        } catch {
+          return undefined;
+        }
+      });
+    }
+  });
 }

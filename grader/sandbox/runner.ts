@@ -24,6 +24,7 @@ import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../../lib/support/backend";
 import { callWithTimeout, isWatchdogTimeout, restoreEngine, snapshotEngine } from "../watchdog";
 import { decode, decodeError, encode, encodeError, frame, FrameReader, ProtocolError, Registry, type Enc, type EncError } from "./codec";
+import { bridgeGradients, tensorsIn, vjpLoss } from "./gradient-bridge";
 
 // The two FIFOs of the judge (client.ts), by path: requests in, replies out.
 const IN = fs.openSync(process.argv[2] ?? "", "r");
@@ -230,11 +231,12 @@ function resultEncoder(): { enc: (v: unknown) => Enc; fresh: tf.Tensor[] } {
 // ---------------------------------------------------------------------------------------------
 // Calling back into the judge (its functions passed as arguments, and swapped building blocks)
 
-function callJudge(target: { fn: number } | { swap: string }, args: unknown[]): unknown {
+function callJudge(target: { fn: number } | { swap: string } | { vjp: string }, args: unknown[], dys?: readonly (tf.Tensor | null)[]): unknown {
   const tmp = new Registry(-1);
   const encArgs = args.map((a) => encode(a, { reg: tmp, receiverHas: () => false }));
+  const encDys = dys?.map((d) => (d ? encode(d, { reg: tmp, receiverHas: () => false }) : null));
   pendingCallbacks++;
-  send({ op: "callback", target, args: encArgs });
+  send({ op: "callback", target, args: encArgs, ...(encDys ? { dys: encDys } : {}) });
   const reply = receive();
   pendingCallbacks--;
   if (reply.op !== "callback-result") throw new ProtocolError("expected a callback result");
@@ -254,11 +256,28 @@ function swapTable(): Map<string, AnyFn> {
   return t;
 }
 
-function installSwaps(names: unknown): void {
+/**
+ * The swapped reference blocks of cause finding, each a call back into the judge. Inside a
+ * gradient request they carry gradients too (gradient-bridge.ts): the backward pass asks the
+ * judge for the reference's vector-Jacobian product, so a gradient test re-runs with a swapped
+ * block like any other test.
+ */
+function installSwaps(names: unknown, carryGradients = false): void {
   const t = swapTable();
   t.clear();
   if (!Array.isArray(names)) return;
-  for (const n of names) if (typeof n === "string") t.set(n, (...a: unknown[]) => callJudge({ swap: n }, a));
+  for (const n of names) {
+    if (typeof n !== "string") continue;
+    t.set(n, (...a: unknown[]) => {
+      if (!carryGradients) return callJudge({ swap: n }, a);
+      const inputs = tensorsIn(a);
+      return bridgeGradients(a, () => callJudge({ swap: n }, a), (dys, saved) => {
+        const gs = callJudge({ vjp: n }, saved, dys);
+        if (!Array.isArray(gs) || gs.length !== inputs.length) throw new ProtocolError("expected one gradient per input of a swapped block");
+        return gs.map((g, i) => (g instanceof tf.Tensor ? g : tf.zerosLike(inputs[i])));
+      });
+    });
+  }
 }
 
 function drainCallbacks(): void {
@@ -390,13 +409,6 @@ function call(req: Record<string, unknown>): unknown {
   return { ok: true, value, leaked, sync: back, notes };
 }
 
-/** Every tensor in a value, in the order the judge walks it too (builders.ts tensorsIn). */
-function tensorsIn(x: unknown, seen = new Set<unknown>()): tf.Tensor[] {
-  if (x instanceof tf.Tensor) return [x];
-  if (x === null || typeof x !== "object" || seen.has(x)) return [];
-  seen.add(x);
-  return (Array.isArray(x) ? x : Object.values(x)).flatMap((v) => tensorsIn(v, seen));
-}
 
 /**
  * Gradients of sum_i <output_i, dy_i> with respect to the judge's tensors `wrt`, where output_i
@@ -405,7 +417,7 @@ function tensorsIn(x: unknown, seen = new Set<unknown>()): tf.Tensor[] {
  */
 function grads(req: Record<string, unknown>): unknown {
   applySync(req.sync);
-  installSwaps(req.swaps);
+  installSwaps(req.swaps, true);
   const args = decodeArgs(req.args);
   const f = target(req);
   const wrt = (Array.isArray(req.wrt) ? req.wrt : []).map((id) => {
@@ -417,16 +429,7 @@ function grads(req: Record<string, unknown>): unknown {
   const budget = Math.max(1, Number(req.budgetMs) || 1);
   const snap = snapshotEngine();
   const { enc, fresh } = resultEncoder();
-  const loss = () => {
-    const outs = tensorsIn(f(...args));
-    if (outs.length === 0) throw new Error("the output is not a tensor");
-    let total: tf.Tensor = tf.scalar(0);
-    outs.forEach((o, i) => {
-      const dy = dys[i];
-      if (dy) total = tf.add(total, tf.sum(tf.mul(o, dy)));
-    });
-    return total as tf.Scalar;
-  };
+  const loss = vjpLoss(() => f(...args), dys);
   try {
     const deadline = Date.now() + budget;
     const left = () => Math.max(1, deadline - Date.now());

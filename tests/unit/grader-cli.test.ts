@@ -254,6 +254,20 @@ describe("grader CLI with broken submissions", () => {
     expect(cr.tests[1].message).toMatch(/^20\/20\nnote: tests 1, 2 and 3: your encoderLayer is right here/);
   });
 
+  it("retires a grading worker whose exercise timed out in process, so the next exercise gets a fresh one", () => {
+    const dir = writeSubmission(path.join(tmp, "loop-in-process"), { attention: [[CAUSAL_START, `${CAUSAL_START}\n  if (n === 7) for (;;);`]] });
+    const json = path.join(tmp, "loop-in-process.json");
+    const r = runCli(["1.3", "1.4", "--impl", dir, "--no-sandbox", "--jobs", "1", "--timeout", "2000", "--no-typecheck", "--profile", "--json", json]);
+    expect(r.status, r.stderr).toBe(0);
+    const gs = readJson<Gradescope>(json);
+    const lost = gs.tests.filter((t) => t.status === "failed");
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.every((t) => t.name.startsWith("1.3 ") && /did not finish within 2000 ms/.test(t.output))).toBe(true);
+    expect(gs.tests.filter((t) => t.name.startsWith("1.4 ")).every((t) => t.status === "passed")).toBe(true);
+    // One worker at a time: the first graded 1.3 and retired after its timeout, a second one graded 1.4.
+    expect(r.stderr).toMatch(/grading workers\s+2 started/);
+  });
+
   it("reports the type errors of a submission's files as a note, without changing its marks", () => {
     const dir = writeSubmission(path.join(tmp, "typed"), {
       attention: [['export function causalMask(n: number): tf.Tensor2D {', 'export function causalMask(n: number): tf.Tensor2D {\n  const unused: number = "not a number";']],

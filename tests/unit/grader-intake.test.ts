@@ -214,6 +214,13 @@ describe("a class delivered as folders and zips", () => {
     expect(feedback("cat")).toContain("it holds 1 entry at its top: Homework");
     expect(feedback("eve")).toContain("Note: exercise files found in hw1.zip/hw1/ (not at the top of the submission or in lib/): graded from there");
     expect(feedback("dan")).toContain("not graded: the submission dan.zip could not be read as a zip: it is not a zip file");
+    // The class summary lists the submissions whose files need a look, and only those.
+    const summary = fs.readFileSync(path.join(out, "summary.txt"), "utf8");
+    expect(summary).toContain("Files (4): check these submissions hold what the student meant to submit");
+    expect(summary).toMatch(/^ {2}cat: no exercise files found anywhere in the submission/m);
+    expect(summary).toMatch(/^ {2}dan: not graded: the submission dan\.zip could not be read as a zip/m);
+    expect(summary).not.toMatch(/^ {2}ada:/m);
+    expect(fs.readFileSync(path.join(out, "summary.html"), "utf8")).toContain("<li><b>eve</b>: exercise files found in hw1.zip/hw1/");
     const results = JSON.parse(fs.readFileSync(path.join(out, "ben", "results.json"), "utf8")) as { score: number; output: string };
     expect(results.score).toBe(full);
     expect(results.output).toContain("Note: exercise files found in ben/ben-hw1/lib/");

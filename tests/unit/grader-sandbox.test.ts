@@ -125,28 +125,35 @@ describe("the sandbox is fair to correct code", () => {
     expect(r.stdout).not.toMatch(/Flagged/);
   });
 
-  it("no double jeopardy for gradient tests: a correct 2.3 on a wrong 1.2 keeps its marks (the swapped reference cannot carry gradients back into the sandbox)", () => {
+  it("no double jeopardy for gradient tests: a correct 2.3 on a wrong 1.2 keeps its marks, its gradient test re-run with the reference 1.2 (gradients carried back into the sandbox)", () => {
     const planted = plantedFiles("mutants").find((m) => m.id === "1.2-softmax-over-queries")!;
     const dir = assembleSubmission([planted], fs.mkdtempSync(path.join(os.tmpdir(), "lab-sandbox-grad-")));
     try {
-      const r = spawnSync(process.execPath, ["--require", REGISTER, CLI, "2.3", "--impl", dir, "--sandbox", "--no-typecheck"], {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: { ...process.env, FORCE_COLOR: "0" },
-        timeout: 300_000,
-        maxBuffer: 32 * 1024 * 1024,
-      });
+      const grade = (mode: string) =>
+        spawnSync(process.execPath, ["--require", REGISTER, CLI, "2.3", "--impl", dir, mode, "--no-typecheck"], {
+          cwd: ROOT,
+          encoding: "utf8",
+          env: { ...process.env, FORCE_COLOR: "0" },
+          timeout: 300_000,
+          maxBuffer: 32 * 1024 * 1024,
+        });
+      const r = grade("--sandbox");
+      // Exactly the marks and feedback of grading in process.
+      expect(r.stdout).toBe(grade("--no-sandbox").stdout);
       expect(r.stdout).toMatch(/Total: 30\/30/);
-      expect(r.stdout).toMatch(/fix 1\.2 first \(credited here: 1\.2 loses its own marks; in the sandbox a gradient test cannot be re-run/);
+      // The same credit as in process: the re-run with the reference 1.2 passes, gradients included.
+      expect(r.stdout).toMatch(/tests [\d, and]+: your multiHeadAttention is right here; the difference comes from your 1\.2 scaledDotProductAttention — fix 1\.2 first \(credited here: 1\.2 loses its own marks\)/);
+      expect(r.stdout).not.toMatch(/cannot be re-run/);
+      const gradientTest = r.stdout.split("\n").findIndex((l) => /PASS .*trainable: gradients/.test(l));
+      expect(gradientTest).toBeGreaterThan(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("a building block whose own gradient test cannot be re-run under swaps is not blamed for it: a 7.4 whose gradient test fails through a correct-valued 7.3 keeps the loss", () => {
-    // 2.3's gradient test, run with its building blocks swapped for the reference, would fail in the
-    // sandbox whatever 2.3 does (the swapped blocks carry no gradients back); 2.3 was then blamed, and
-    // every failing gradient test of an exercise built on it was credited ("fix 2.3 first").
+  it("a gradient test that fails through a building block with right values (a 7.3 that cuts cls out of the gradient) keeps the loss in the sandbox and names the block, and no correct block is blamed", () => {
+    // Before gradients crossed the boundary, 2.3's own gradient test failed in the sandbox under swaps
+    // whatever 2.3 did, so 2.3 counted as failing its own tests and this 7.4 test was credited ("fix 2.3 first").
     const file = path.join(tmp, "7.3-cls-detached.ts");
     fs.writeFileSync(
       file,
@@ -173,8 +180,8 @@ describe("the sandbox is fair to correct code", () => {
         maxBuffer: 32 * 1024 * 1024,
       });
       expect(r.stdout).toMatch(/Total: 18\/20/);
-      expect(r.stdout).toMatch(/gradient \[patchEmbed\.w, cls, positions, head\.w\]\[1\] differs from the reference/);
-      expect(r.stdout).not.toMatch(/multiHeadAttention fails its own tests/);
+      expect(r.stdout).toMatch(/this test passes with the reference 7\.3 prependClsAndPositions in place of yours: your 7\.3 prependClsAndPositions makes it fail, although it passes its own tests — fix 7\.3 first/);
+      expect(r.stdout).not.toMatch(/fails its own tests/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

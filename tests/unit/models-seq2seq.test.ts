@@ -15,6 +15,7 @@ import {
   createSeq2Seq, decodingModel, decodingModelFast, disposeSeq2Seq, encode, encodeFast, forward, forwardFast,
   namedSeq2SeqVariables, Seq2SeqBlocks, Seq2SeqConfig, Seq2SeqModel, seq2seqVariables,
 } from "../../lib/support/models/seq2seq";
+import { selectStateRows } from "../../lib/support/models/decoding";
 import { crossEntropy } from "../../lib/support/train";
 import { causalMask } from "../../solutions/attention";
 import { decoderLayer, encoderLayer, layerNorm } from "../../solutions/blocks";
@@ -167,6 +168,31 @@ describe("encoder-decoder with its own source vocabulary and padding", () => {
       expect(() => quick.selectRows(state, [1])).toThrow("decodingModelFast.selectRows: rows must be a non-empty array of integers in [0, 1)");
       expect(() => quick.step({}, tf.tensor1d([5], "int32"))).toThrow("decodingModelFast.step: the state must be the object of tensors");
       expect(() => forwardFast(model, src, tf.zeros([1, 13], "int32"))).toThrow("longer than the model's maxLen = 12");
+    });
+  });
+});
+
+describe("selectStateRows (lib/support/models/decoding.ts), every DecodingModel's selectRows", () => {
+  it("equals tf.gather along the first axis byte for byte (float32, int32, bool; ranks 1-4; rows repeated, reordered, dropped), without leaks", () => {
+    tf.tidy(() => {
+      const state = {
+        a: tf.randomNormal([5, 3, 4], 0, 1, "float32", 3),
+        b: tf.tensor1d([4, -2, 7, 0, 9], "int32"),
+        c: tf.tensor2d([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0]], [5, 2], "bool"),
+        d: tf.randomNormal([5, 2, 1, 3], 0, 1, "float32", 4),
+      };
+      for (const rows of [[0, 1, 2, 3, 4], [4, 4, 0], [2], [3, 1, 1, 0, 2, 4, 4]]) {
+        const before = tf.memory().numTensors;
+        const picked = selectStateRows("test", state, rows);
+        expect(tf.memory().numTensors - before).toBe(4); // the four results, nothing else
+        const index = tf.tensor1d(rows, "int32");
+        for (const [k, t] of Object.entries(state)) {
+          const want = tf.gather(t, index);
+          expect([picked[k].dtype, picked[k].shape], `${k} rows ${rows}`).toEqual([want.dtype, want.shape]);
+          expect(Buffer.from((picked[k].dataSync() as Float32Array).buffer).equals(Buffer.from((want.dataSync() as Float32Array).buffer)), `${k} rows ${rows}`).toBe(true);
+        }
+      }
+      expect(() => selectStateRows("test", state, [5])).toThrow("test: rows must be a non-empty array of integers in [0, 5)");
     });
   });
 });

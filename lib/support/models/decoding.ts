@@ -30,6 +30,22 @@ export function checkStepTokens(fn: string, tokens: tf.Tensor, rows: number): vo
   }
 }
 
+/**
+ * Rows `rows` of t along its first axis: tf.gather(t, rows), the same values. On wasm the rows
+ * are copied in JavaScript instead (one read of t, one copy per row): tfjs-wasm 4.22's gather
+ * costs about 70 ns per value, and beam search selects every state tensor's rows at every step
+ * (the Transformer's state at 500 beams: 4.1M values, 178 ms a step through tf.gather, several
+ * times the step itself). Not differentiable, which a decoding state need not be.
+ */
+function takeRows(t: tf.Tensor, rows: readonly number[], index: () => tf.Tensor): tf.Tensor {
+  if (tf.getBackend() !== "wasm" || t.dtype === "string" || t.dtype === "complex64") return tf.gather(t, index());
+  const width = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = t.dataSync() as Float32Array | Int32Array | Uint8Array;
+  const out = new (data.constructor as new (n: number) => Float32Array | Int32Array | Uint8Array)(rows.length * width);
+  rows.forEach((r, i) => out.set(data.subarray(r * width, (r + 1) * width), i * width));
+  return tf.tensor(out, [rows.length, ...t.shape.slice(1)], t.dtype);
+}
+
 /** Rows `rows` of every tensor of the state (tf.gather along the first axis), as new tensors. */
 export function selectStateRows(fn: string, state: DecoderState, rows: readonly number[]): DecoderState {
   const n = stateRows(fn, state);
@@ -37,7 +53,8 @@ export function selectStateRows(fn: string, state: DecoderState, rows: readonly 
     throw new LabInputError(`${fn}: rows must be a non-empty array of integers in [0, ${n}), got ${JSON.stringify(rows).slice(0, 80)}`);
   }
   return tf.tidy(() => {
-    const index = tf.tensor1d(rows as number[], "int32");
-    return Object.fromEntries(Object.entries(state).map(([k, t]) => [k, tf.gather(t, index)]));
+    let index: tf.Tensor | undefined;
+    const indexTensor = () => (index ??= tf.tensor1d(rows as number[], "int32"));
+    return Object.fromEntries(Object.entries(state).map(([k, t]) => [k, takeRows(t, rows, indexTensor)]));
   }) as DecoderState;
 }

@@ -244,7 +244,14 @@ export function gruForwardFast(p: GruSeq2SeqParams, src: tf.Tensor, tgtIn: tf.Te
  * c·Wx_c + bx, fixed for the whole output) and the decoder's state hidden [N, h].
  */
 export function gruDecodingModel(p: GruSeq2SeqParams, tokens: DecodingTokens): DecodingModel {
-  const split = () => tf.split(p.decoder.wx, [p.config.embed, p.config.hidden], 0); // [Wx_y; Wx_c]
+  // Wx = [Wx_y; Wx_c], read afresh from the (trainable) weights at every call. Each half by its
+  // own tf.slice: tfjs-wasm's Slice copies all of its input, and tf.split copies it once per part,
+  // so a step that needs only Wx_y paid for two copies of Wx (measured in the commit message).
+  // (sequenceRows, a gather, would read only the rows, but tfjs-wasm's gather is ~100 times
+  // slower per value than the copy: ~3 ms for Wx_y's 49k values.)
+  const e = p.config.embed;
+  const tokenRows = () => tf.slice(p.decoder.wx, [0, 0], [e, -1]); // Wx_y [e, 3h]
+  const contextRows = () => tf.slice(p.decoder.wx, [e, 0], [p.config.hidden, -1]); // Wx_c [h, 3h]
   return {
     ...tokens,
     vocabSize: p.config.vocabSize,
@@ -252,14 +259,14 @@ export function gruDecodingModel(p: GruSeq2SeqParams, tokens: DecodingTokens): D
       checkIds("gruDecodingModel.start", "src", src);
       return tf.tidy(() => {
         const context = encodeWith(FAST, p, src); // [N, h]
-        return { fromContext: fast.linear(context, split()[1], p.decoder.bx), hidden: context };
+        return { fromContext: fast.linear(context, contextRows(), p.decoder.bx), hidden: context };
       });
     },
     step(state, next) {
       const fn = "gruDecodingModel.step";
       checkStepTokens(fn, next, stateRows(fn, state, ["fromContext", "hidden"]));
       return tf.tidy(() => {
-        const xw = tf.add(fast.linear(fast.embedding(p.tgtEmbedding, next), split()[0]), state.fromContext); // [N, 3h]
+        const xw = tf.add(fast.linear(fast.embedding(p.tgtEmbedding, next), tokenRows()), state.fromContext); // [N, 3h]
         const hidden = FAST.recur(p.decoder, tf.expandDims(xw, 1), { h0: state.hidden }).final; // one step
         const logits = fast.linear(hidden, p.head.w, p.head.b);
         return { logProbs: tf.logSoftmax(logits), state: { fromContext: tf.clone(state.fromContext), hidden } };
