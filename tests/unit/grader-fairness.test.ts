@@ -122,5 +122,7 @@ describe("mutants lose marks, with the feedback they record", () => {
       expect(feedback, `feedback of ${m.id}`).toContain(`behaves exactly like ${mis?.looksLike}: ${mis?.fix}`);
     }
     for (const [id, want] of Object.entries(m.also)) expect(text(graded[id]), `${m.id} on ${id}`).toContain(want);
+    // A planted mistake is one detail: it never hangs (that would be a second mistake, and a watchdog stop cuts a kernel short).
+    expect(Object.values(graded).flat().filter((t) => t.outcome.kind === "timeout").map((t) => t.check.name), `${m.id} timed out`).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  * @misconception divide-per-block
  */
 import * as tf from "@tensorflow/tfjs";
+import { fmtShape, LabInputError, requireAttentionInputs, requireInt, requireOptions } from "../../../lib/support/checks";
 import type { TiledAttentionOptions } from "../../../lib/support/types";
 
 function rowsOf(x: tf.Tensor, start: number, size: number): tf.Tensor {
@@ -12,6 +13,14 @@ function rowsOf(x: tf.Tensor, start: number, size: number): tf.Tensor {
 }
 
 export function tiledAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: TiledAttentionOptions): tf.Tensor {
+  // The reference's argument checks (the planted mistake is elsewhere; without them blockQ 0 loops forever).
+  requireAttentionInputs("tiledAttention", q, k, v);
+  requireOptions("tiledAttention", "options", options);
+  requireInt("tiledAttention", "options.blockQ", options.blockQ, 1);
+  requireInt("tiledAttention", "options.blockK", options.blockK, 1);
+  if (options.causal === true && q.shape[q.rank - 2] !== k.shape[k.rank - 2]) {
+    throw new LabInputError(`tiledAttention: options.causal needs as many queries as keys (self-attention), got q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)}`);
+  }
   const { blockQ, blockK } = options;
   const causal = options.causal === true;
   const tq = q.shape[q.rank - 2];

@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Misconception } from "../../../grader/types";
 import type { EfficientModule } from "../checks/efficient";
 import { performerFeatures } from "../../../lib/support/efficient";
+import { fmtShape, LabInputError, requireAttentionInputs, requireInt, requireOptions } from "../../../lib/support/checks";
 import { batchMatMul } from "../../../lib/support/ops";
 
 type Tiled = EfficientModule["tiledAttention"];
@@ -43,9 +44,16 @@ interface TiledMistake {
 function tiledVariant(mistake: TiledMistake): Tiled {
   return (q, k, v, options) =>
     tf.tidy(() => {
-      const { blockQ, blockK } = options;
+      // The reference's checks of its arguments (without them a block size of 0 loops forever,
+      // and the variant would differ from the reference in more than its one detail).
+      const fn = "tiledAttention";
+      requireAttentionInputs(fn, q, k, v);
+      requireOptions(fn, "options", options);
+      const blockQ = requireInt(fn, "options.blockQ", options.blockQ, 1);
+      const blockK = requireInt(fn, "options.blockK", options.blockK, 1);
       const causal = options.causal === true;
       const [tq, tk] = [q.shape[q.rank - 2] as number, k.shape[k.rank - 2] as number];
+      if (causal && tq !== tk) throw new LabInputError(`${fn}: options.causal needs as many queries as keys (self-attention), got q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)}`);
       const dk = q.shape[q.rank - 1] as number;
       const dv = v.shape[v.rank - 1] as number;
       const batch = q.shape.slice(0, -2);
