@@ -89,6 +89,19 @@ describe("GRU layer", () => {
     tf.dispose(variablesOf(p));
   });
 
+  it("a one-step sequence: plain = fast, gradients included (tfjs's unstack gradient fails on one step)", () => {
+    const p = newGruParams(4, 3, new SeedSequence(11));
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 1, 4], 0, 1, "float32", 6);
+      const loss = (layer: typeof gruLayer) => (xx: tf.Tensor) => tf.sum(tf.sin(layer(p, xx).states)) as tf.Scalar;
+      expect(relErr(gruLayer(p, x).states, gruLayerFast(p, x).states)).toBeLessThan(1e-6);
+      const [gP] = tf.grads(loss(gruLayer))([x]);
+      const [gF] = tf.grads(loss(gruLayerFast))([x]);
+      expect(relErr(gF, gP)).toBeLessThan(1e-5);
+    });
+    tf.dispose(variablesOf(p));
+  });
+
   it("rejects mismatched shapes naming the function", () => {
     const p = newGruParams(5, 7, new SeedSequence(9));
     tf.tidy(() => {

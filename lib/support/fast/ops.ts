@@ -36,8 +36,10 @@ export const plain = {
   /** The GRU recurrence of gruRecurrence, step by step in tfjs ops (gates r | z | n, PyTorch's form). */
   gruRecurrence(xw: tf.Tensor, wh: tf.Tensor, bh: tf.Tensor, h0: tf.Tensor, valid: tf.Tensor): tf.Tensor {
     const t = xw.shape[1] as number;
-    const steps = tf.unstack(xw, 1); // T × [B, 3H]
-    const keep = tf.unstack(tf.expandDims(valid, 2), 1); // T × [B, 1]
+    // One step: a reshape, not unstack/stack (tfjs's Unpack gradient fails on a single output).
+    const along = (x: tf.Tensor): tf.Tensor[] => (t === 1 ? [tf.squeeze(x, [1])] : tf.unstack(x, 1));
+    const steps = along(xw); // T × [B, 3H]
+    const keep = along(tf.expandDims(valid, 2)); // T × [B, 1]
     const states: tf.Tensor[] = [];
     let h = h0;
     for (let i = 0; i < t; i++) {
@@ -45,7 +47,7 @@ export const plain = {
       h = tf.add(h, tf.mul(keep[i], tf.sub(next, h))); // padding (valid 0): the state carries over
       states.push(h);
     }
-    return tf.stack(states, 1);
+    return t === 1 ? tf.expandDims(states[0], 1) : tf.stack(states, 1);
   },
   /**
    * One GRU step from the two projections xw = x·Wx + bx and hw = h·Wh + bh, each [B, 3H], and
