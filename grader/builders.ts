@@ -6,6 +6,7 @@
  * Each returns a plain Check object; the exercise files only supply inputs and calls.
  */
 import * as tf from "@tensorflow/tfjs";
+import { tensorsIn } from "./sandbox/gradient-bridge";
 import { closureOf, findExercise } from "../lib/support/exercises";
 import { CheckFailure, DEFAULT_TOL, describeValue, expectResultClose, fmtShape, isCheckFailure, requireLiveTensor, shorten, type Tolerance } from "./compare";
 import { diagnoseError, diagnoseValue, type Probe } from "./diagnose";
@@ -27,13 +28,8 @@ export function isNotImplemented(e: unknown): boolean {
   return e instanceof Error && e.name === "NotImplementedYet";
 }
 
-/** Every tensor in a value (a tensor, an array or an object of them, at any depth). */
-export function tensorsIn(x: unknown, seen = new Set<unknown>()): tf.Tensor[] {
-  if (x instanceof tf.Tensor) return [x];
-  if (x === null || typeof x !== "object" || seen.has(x)) return [];
-  seen.add(x);
-  return (Array.isArray(x) ? x : Object.values(x)).flatMap((v) => tensorsIn(v, seen));
-}
+/** Every tensor in a value, at any depth: one walk, shared with the sandbox's gradient bridge (the two sides must agree on the order). */
+export { tensorsIn };
 
 export interface ValueCheckSpec<M, A> {
   exercise: string;
